@@ -1,0 +1,4 @@
+// @earshot/protocol: the shapes every part of Earshot agrees on, as zod schemas with inferred types.
+export * from './literals.ts';
+export * from './errors.ts';
+export * from './documents.ts';
