@@ -1,0 +1,10 @@
+// `npm run bench`: runs every benchmark in turn. Results are recorded in docs/benchmarks.md.
+import { run as storeWrite } from './store-write.bench.ts';
+
+const benches: Array<[string, () => Promise<void>]> = [['store-write', storeWrite]];
+const only = process.argv[2];
+for (const [name, run] of benches) {
+  if (only && only !== name) continue;
+  console.log(`\n== ${name} ==`);
+  await run();
+}

@@ -1,0 +1,138 @@
+// Configuration: one table of options, read from environment variables and CLI flags
+// (flags win) and parsed by one zod schema. `earshot --help` prints this table.
+import { EarshotError, fieldPath } from '@earshot/protocol';
+import { z } from 'zod';
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  description: string;
+  schema: z.ZodType;
+  /** Shown in --help; the schema's default is what applies. */
+  defaultText: string;
+  /** A flag that takes no value (`--no-simulator`). */
+  boolean?: boolean;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every option Earshot reads. Add one here and it is parsed, typed and listed in --help. */
+export const OPTIONS = {
+  host: {
+    flag: '--host',
+    env: 'EARSHOT_HOST',
+    description: 'Interface the HTTP and WebSocket server listens on',
+    schema: z.string().min(1).default('127.0.0.1'),
+    defaultText: '127.0.0.1',
+  },
+  port: {
+    flag: '--port',
+    env: 'EARSHOT_PORT',
+    description: 'TCP port of the HTTP and WebSocket server (0 picks a free port)',
+    schema: z.coerce.number().int().min(0).max(65_535).default(3000),
+    defaultText: '3000',
+  },
+  dataDir: {
+    flag: '--data-dir',
+    env: 'EARSHOT_DATA_DIR',
+    description: 'Directory of the embedded database (PGlite), used when no database URL is set',
+    schema: z.string().min(1).default('./.earshot/data'),
+    defaultText: './.earshot/data',
+  },
+  databaseUrl: {
+    flag: '--database-url',
+    env: 'DATABASE_URL',
+    description:
+      'PostgreSQL connection URL; when set, PostgreSQL is used instead of the embedded database',
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'Expected a postgres:// or postgresql:// URL')
+      .optional(),
+    defaultText: '(unset: embedded database)',
+  },
+  databasePoolSize: {
+    flag: '--database-pool-size',
+    env: 'EARSHOT_DATABASE_POOL_SIZE',
+    description: 'Connections in the PostgreSQL pool',
+    schema: z.coerce.number().int().min(1).max(200).default(10),
+    defaultText: '10',
+  },
+  logLevel: {
+    flag: '--log-level',
+    env: 'EARSHOT_LOG_LEVEL',
+    description: `Log level: ${LOG_LEVELS.join(', ')}`,
+    schema: z.enum(LOG_LEVELS).default('info'),
+    defaultText: 'info',
+  },
+} satisfies Record<string, OptionSpec>;
+
+type Options = typeof OPTIONS;
+export type OptionName = keyof Options;
+export const configSchema = z.strictObject(
+  Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, spec.schema])) as {
+    [K in OptionName]: Options[K]['schema'];
+  },
+);
+export type Config = z.output<typeof configSchema>;
+
+/**
+ * Reads the configuration from the environment and from CLI flags; flags win.
+ * Throws a validation EarshotError naming the flag (and variable) of each bad option.
+ * @example
+ * loadConfig(['--port', '8080'], { DATABASE_URL: 'postgres://localhost/earshot' })
+ */
+export function loadConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Config {
+  const input: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec]>) {
+    const fromFlag = flags[spec.flag.slice(2)];
+    const fromEnv = env[spec.env];
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value !== undefined) input[name] = value;
+  }
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => {
+    const name = fieldPath(issue.path) as OptionName;
+    const spec: OptionSpec | undefined = OPTIONS[name];
+    return { field: spec ? `${spec.flag} (${spec.env})` : name, message: issue.message };
+  });
+  throw new EarshotError(
+    'validation',
+    `Invalid configuration: ${fields.map((f) => f.field).join(', ')}`,
+    {
+      fields,
+    },
+  );
+}
+
+/** The flag definitions for node:util parseArgs, derived from OPTIONS. */
+export function flagDefinitions(): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries(
+    Object.values(OPTIONS as Record<string, OptionSpec>).map((spec) => [
+      spec.flag.slice(2),
+      { type: spec.boolean ? 'boolean' : 'string' },
+    ]),
+  );
+}
+
+/** The options table printed by --help. */
+export function optionsHelp(): string {
+  const rows = Object.values(OPTIONS as Record<string, OptionSpec>).map((spec) => [
+    `${spec.flag}${spec.boolean ? '' : ' <value>'}`,
+    spec.env,
+    spec.defaultText,
+    spec.description,
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map(([flag, env, defaultText, description]) =>
+      [
+        `  ${flag!.padEnd(widths[0]!)}  ${env!.padEnd(widths[1]!)}  default ${defaultText}`,
+        `      ${description}`,
+      ].join('\n'),
+    )
+    .join('\n');
+}

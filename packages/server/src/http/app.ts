@@ -1,0 +1,71 @@
+// The HTTP application: fastify with one error handler that renders every failure as
+// application/problem+json. Routes are small plugins registered here; they parse their
+// input with the protocol's schemas and call one service function.
+import { EarshotError, type Problem } from '@earshot/protocol';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../store/index.ts';
+import { toEarshotError } from '../store/index.ts';
+import { healthRoutes } from './health-routes.ts';
+
+export interface AppDependencies {
+  store: Store;
+  logger: Logger;
+  /** Seconds since the epoch, injected so tests control time. */
+  now?: () => number;
+}
+
+export function sendProblem(reply: FastifyReply, error: EarshotError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+  const problem: Problem = error.toProblem();
+  return reply.code(error.status).type('application/problem+json').send(problem);
+}
+
+/** Maps whatever a handler threw (fastify's own errors included) to the one error type. */
+function asEarshotError(error: unknown): EarshotError {
+  if (error instanceof EarshotError) return error;
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new EarshotError('payload_too_large', 'Request body is too large', { cause: error });
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new EarshotError('validation', 'Content-Type must be application/json', {
+      fields: [{ field: '(content-type)', message: 'Expected application/json' }],
+    });
+  }
+  if (fastifyError.statusCode === 400) {
+    return new EarshotError('validation', fastifyError.message ?? 'Malformed request', {
+      fields: [{ field: '(body)', message: fastifyError.message ?? 'Malformed JSON' }],
+      cause: error,
+    });
+  }
+  return toEarshotError(error);
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Request bodies are capped here; the ingest routes set their own documented limits.
+    bodyLimit: 1024 * 1024,
+    // Per-request lines would drown the log at ingest rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const earshot = asEarshotError(error);
+    if (earshot.status >= 500)
+      request.log.error({ err: earshot.cause ?? earshot }, earshot.message);
+    return sendProblem(reply, earshot);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new EarshotError('not_found', `No route ${request.method} ${request.url}`)),
+  );
+
+  await app.register(healthRoutes(deps), { prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,63 @@
+// Configuration comes from environment and flags through one schema; --help lists it all.
+import { EarshotError } from '@earshot/protocol';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.ts';
+import { loadConfig, OPTIONS } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('applies defaults when nothing is set', () => {
+    expect(loadConfig({}, {})).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: './.earshot/data',
+      databasePoolSize: 10,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads environment variables, and flags win over them', () => {
+    const env = {
+      EARSHOT_PORT: '4000',
+      DATABASE_URL: 'postgres://db/earshot',
+      EARSHOT_LOG_LEVEL: 'warn',
+    };
+    expect(loadConfig({}, env)).toMatchObject({
+      port: 4000,
+      databaseUrl: 'postgres://db/earshot',
+      logLevel: 'warn',
+    });
+    expect(loadConfig({ port: '5000' }, env).port).toBe(5000);
+  });
+
+  it('names the flag and variable of a bad option', () => {
+    try {
+      loadConfig({ port: 'eighty' }, { DATABASE_URL: 'mysql://nope' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(EarshotError);
+      expect((error as EarshotError).fields.map((f) => f.field).sort()).toEqual([
+        '--database-url (DATABASE_URL)',
+        '--port (EARSHOT_PORT)',
+      ]);
+    }
+  });
+
+  it('--help lists every option with its variable and default', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await main(['--help'])).toBe(0);
+    const help = log.mock.calls.map((call) => String(call[0])).join('\n');
+    log.mockRestore();
+    for (const spec of Object.values(OPTIONS)) {
+      expect(help).toContain(spec.flag);
+      expect(help).toContain(spec.env);
+      expect(help).toContain(`default ${spec.defaultText}`);
+    }
+  });
+
+  it('refuses an unknown flag with usage and exit code 2', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(await main(['--colour', 'blue'])).toBe(2);
+    expect(String(error.mock.calls[0]?.[0])).toMatch(/Unknown option '--colour'/);
+    error.mockRestore();
+  });
+});
