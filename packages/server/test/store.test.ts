@@ -274,6 +274,12 @@ describeEachDatabase('data model', (store) => {
     };
     const before = await countMigrations();
     expect(before).toBeGreaterThan(0);
+    // The suite's database started empty: every table exists because migrations ran at open.
+    const tables = await selectRows<{ name: string }>(
+      store().database.db,
+      sql`select table_name as name from information_schema.tables where table_schema = 'public'`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(EXPECTED_TABLES));
     const campaign = await store().campaigns.create(make.campaignFields());
     await store().database.migrate();
     await store().database.migrate();
@@ -281,6 +287,22 @@ describeEachDatabase('data model', (store) => {
     expect(await store().campaigns.get(campaign._id)).toEqual(campaign);
   });
 });
+
+const EXPECTED_TABLES = [
+  'live_calls',
+  'live_transcripts',
+  'call_objectives',
+  'next_actions',
+  'live_performance_metrics',
+  'supervisor_actions',
+  'coaching_recommendations',
+  'call_phases',
+  'call_system_config',
+  'sentiment_analysis',
+  'campaigns',
+  'call_analytics',
+  'transcript_archive',
+];
 
 /** The seed's indexes as table.index(columns) in SQL names: `by_x` becomes `<table>_by_x`. */
 const SEED_INDEXES = [
