@@ -2,3 +2,5 @@
 export * from './literals.ts';
 export * from './errors.ts';
 export * from './documents.ts';
+export * from './campaigns.ts';
+export * from './ingest.ts';

@@ -27,6 +27,7 @@ import {
   SUPERVISOR_ACTIONS,
   TTS_STATUSES,
   type CallAnalyticsFields,
+  type CampaignScript,
 } from '@earshot/protocol';
 import { relations, sql } from 'drizzle-orm';
 import {
@@ -98,6 +99,10 @@ export const campaigns = pgTable(
     description: text().notNull(),
     type: text().notNull(),
     status: text({ enum: CAMPAIGN_STATUSES }).notNull(),
+    script: jsonb()
+      .$type<CampaignScript>()
+      .notNull()
+      .default(sql`'{"phases":[],"objectives":[]}'::jsonb`),
     createdAt: doublePrecision().notNull(),
     updatedAt: doublePrecision().notNull(),
   },
@@ -164,6 +169,8 @@ export const liveTranscripts = pgTable(
     isFinal: boolean().notNull(),
     order: doublePrecision().notNull(),
     createdAt: doublePrecision().notNull(),
+    segmentId: text(),
+    seq: doublePrecision(),
   },
   (t) => [
     index('live_transcripts_by_call').on(t.liveCallId, t.order),
@@ -364,6 +371,41 @@ export const sentimentAnalysis = pgTable(
   ],
 );
 
+/**
+ * Every event a call has accepted, by its per-call seq, with a hash of its body: a replay is
+ * recognised (and acknowledged) after a restart, and the same seq with another body refused.
+ * Deleted with the live call.
+ */
+export const callEvents = pgTable(
+  'call_events',
+  {
+    ...documentColumns(),
+    liveCallId: liveCallReference(),
+    seq: doublePrecision().notNull(),
+    type: text().notNull(),
+    hash: text().notNull(),
+    receivedAt: doublePrecision().notNull(),
+  },
+  (t) => [uniqueIndex('call_events_by_call_seq').on(t.liveCallId, t.seq)],
+);
+
+/** API keys: only a SHA-256 of the secret is stored; the key is shown once at creation. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    ...documentColumns(),
+    name: text().notNull(),
+    /** The public part of the key (`esk_<prefix>_...`), used to find the row. */
+    prefix: text().notNull(),
+    secretHash: text().notNull(),
+    scopes: jsonb().$type<string[]>().notNull(),
+    createdAt: doublePrecision().notNull(),
+    expiresAt: doublePrecision(),
+    revokedAt: doublePrecision(),
+  },
+  (t) => [uniqueIndex('api_keys_by_prefix').on(t.prefix)],
+);
+
 // ---- Permanent records, kept after the live rows expire.
 
 export const callAnalytics = pgTable(
@@ -462,6 +504,7 @@ export const liveCallsRelations = relations(liveCalls, ({ many, one }) => ({
   callPhases: many(callPhases),
   callSystemConfig: many(callSystemConfig),
   sentimentAnalysis: many(sentimentAnalysis),
+  callEvents: many(callEvents),
 }));
 
 function belongsToCall<T extends { liveCallId: AnyPgColumn }>(
@@ -481,3 +524,4 @@ export const coachingRecommendationsRelations = belongsToCall(coachingRecommenda
 export const callPhasesRelations = belongsToCall(callPhases);
 export const callSystemConfigRelations = belongsToCall(callSystemConfig);
 export const sentimentAnalysisRelations = belongsToCall(sentimentAnalysis);
+export const callEventsRelations = belongsToCall(callEvents);

@@ -23,6 +23,12 @@ export function campaignFields(overrides: Partial<CampaignFields> = {}): Campaig
     description: 'Outbound renewals for lapsed customers',
     type: 'Outbound',
     status: 'active',
+    script: {
+      phases: [
+        { name: 'Opening', description: 'Greet and confirm identity', cues: ['calling from'] },
+      ],
+      objectives: [{ text: 'Confirm renewal date', completionCues: ['renew on'] }],
+    },
     createdAt: NOW,
     updatedAt: NOW,
     ...overrides,

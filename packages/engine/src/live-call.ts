@@ -1,0 +1,599 @@
+// A live call's state and the pure functions that move it: start, apply a batch of events,
+// end. Each returns the new state and the mutations (whole documents to upsert) that the
+// server writes behind and publishes. Nothing here does I/O or reads a clock: `now` and
+// `newId` come in through the context.
+import {
+  EarshotError,
+  type CallObjective,
+  type CallPhase,
+  type CallSnapshot,
+  type CallSystemConfig,
+  type Campaign,
+  type CampaignScript,
+  type CoachingRecommendation,
+  type EndReason,
+  type IngestEvent,
+  type LiveCall,
+  type LiveTranscript,
+  type NextAction,
+  type StartCallRequest,
+  type TranscriptEvent,
+} from '@earshot/protocol';
+import { callSeconds, formatCallClock } from './call-clock.ts';
+import { assertTransition } from './call-status.ts';
+import { eventHash } from './event-hash.ts';
+import type { Mutation } from './mutations.ts';
+import { rollUpCall } from './rollup.ts';
+
+export interface EngineContext {
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** A new document id (a UUID). */
+  newId: () => string;
+}
+
+export interface CallState {
+  readonly snapshot: CallSnapshot;
+  readonly script: CampaignScript;
+  /**
+   * seq → hash of every accepted event. The engine only reads it; the caller appends the
+   * `accepted` entries of each result after applying it (copying it per batch would cost
+   * O(events) on every batch).
+   */
+  readonly seen: ReadonlyMap<number, string>;
+  /** Hash of the start request, so starting the same call again is recognised. */
+  readonly startHash: string;
+  readonly lastEventAt: number;
+  /** When totalCost last accrued (ms); cost accrues at the last costPerMinute since then. */
+  readonly costAccruedAt: number;
+}
+
+export interface Applied {
+  state: CallState;
+  mutations: Mutation[];
+  /** Events applied by this batch, to append to `seen`. */
+  accepted: Array<{ seq: number; hash: string }>;
+  duplicates: number;
+}
+
+const EMPTY_SCRIPT: CampaignScript = { phases: [], objectives: [] };
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The start request minus what may differ on an honest retry. */
+export function startHash(request: StartCallRequest): string {
+  return eventHash(request);
+}
+
+/**
+ * Creates a call from the pipeline's start request: the liveCalls row, plus the campaign
+ * script's phases (the first one active) and objectives (pending).
+ */
+export function startCall(
+  request: StartCallRequest,
+  campaign: Campaign | undefined,
+  ctx: EngineContext,
+): { state: CallState; mutations: Mutation[] } {
+  const script = campaign?.script ?? EMPTY_SCRIPT;
+  const liveCallId = ctx.newId();
+  const firstPhase = script.phases[0]?.name;
+  const call: LiveCall = {
+    _id: liveCallId,
+    _creationTime: ctx.now,
+    callId: request.callId,
+    agentName: request.agentName,
+    customerName: request.customerName,
+    customerPhone: request.customerPhone,
+    status: request.status,
+    startTime: request.startTime,
+    duration: Math.round(callSeconds(request.startTime, ctx.now)),
+    currentPhase: firstPhase ?? 'Opening',
+    ...(campaign ? { campaignId: campaign._id } : {}),
+    campaignName: campaign?.name ?? request.campaignName ?? 'Unassigned',
+    isRecording: request.isRecording,
+    ...(request.isRecording ? { recordingStartTime: iso(ctx.now) } : {}),
+    agentGain: 0,
+    customerGain: 0,
+    ...(request.sipEndpoint ? { sipEndpoint: request.sipEndpoint } : {}),
+    sessionId: request.sessionId,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  };
+  const clock = formatCallClock(callSeconds(request.startTime, ctx.now));
+  const callPhases: CallPhase[] = script.phases.map((phase, order) => ({
+    _id: ctx.newId(),
+    _creationTime: ctx.now,
+    liveCallId,
+    phase: phase.name,
+    status: order === 0 ? 'active' : 'pending',
+    ...(order === 0 ? { startTime: clock } : {}),
+    order,
+  }));
+  const callObjectives: CallObjective[] = script.objectives.map((objective, order) => ({
+    _id: ctx.newId(),
+    _creationTime: ctx.now,
+    liveCallId,
+    objective: objective.text,
+    status: 'pending',
+    order,
+  }));
+  const snapshot: CallSnapshot = {
+    liveCall: call,
+    liveTranscripts: [],
+    callObjectives,
+    nextActions: [],
+    livePerformanceMetrics: [],
+    supervisorActions: [],
+    coachingRecommendations: [],
+    callPhases,
+    callSystemConfig: undefined,
+    sentimentAnalysis: undefined,
+  };
+  const state: CallState = {
+    snapshot,
+    script,
+    seen: new Map(),
+    startHash: startHash(request),
+    lastEventAt: ctx.now,
+    costAccruedAt: ctx.now,
+  };
+  return {
+    state,
+    mutations: [
+      { table: 'liveCalls', doc: call },
+      ...callPhases.map((doc) => ({ table: 'callPhases' as const, doc })),
+      ...callObjectives.map((doc) => ({ table: 'callObjectives' as const, doc })),
+    ],
+  };
+}
+
+/** Copy-on-write view of a call's snapshot for one batch: the input state is never mutated. */
+class Draft {
+  call: LiveCall;
+  private readonly copied = new Set<string>();
+  readonly lists: {
+    liveTranscripts: LiveTranscript[];
+    callObjectives: CallObjective[];
+    nextActions: NextAction[];
+    coachingRecommendations: CoachingRecommendation[];
+    callPhases: CallPhase[];
+  };
+  systemConfig: CallSystemConfig | undefined;
+  private segmentIndex: Map<string, number> | undefined;
+  readonly mutations: Mutation[] = [];
+  costAccruedAt: number;
+
+  constructor(private readonly base: CallState) {
+    this.call = base.snapshot.liveCall;
+    this.lists = {
+      liveTranscripts: base.snapshot.liveTranscripts,
+      callObjectives: base.snapshot.callObjectives,
+      nextActions: base.snapshot.nextActions,
+      coachingRecommendations: base.snapshot.coachingRecommendations,
+      callPhases: base.snapshot.callPhases,
+    };
+    this.systemConfig = base.snapshot.callSystemConfig;
+    this.costAccruedAt = base.costAccruedAt;
+  }
+
+  /** The list, copied the first time this batch writes to it. */
+  writable<K extends keyof Draft['lists']>(key: K): Draft['lists'][K] {
+    if (!this.copied.has(key)) {
+      this.copied.add(key);
+      (this.lists[key] as unknown[]) = [...this.lists[key]];
+    }
+    return this.lists[key];
+  }
+
+  segments(): Map<string, number> {
+    this.segmentIndex ??= new Map(
+      this.lists.liveTranscripts.flatMap((t, i) =>
+        t.segmentId ? [[t.segmentId, i] as const] : [],
+      ),
+    );
+    return this.segmentIndex;
+  }
+
+  state(lastEventAt: number): CallState {
+    return {
+      ...this.base,
+      snapshot: {
+        ...this.base.snapshot,
+        liveCall: this.call,
+        ...this.lists,
+        callSystemConfig: this.systemConfig,
+      },
+      lastEventAt,
+      costAccruedAt: this.costAccruedAt,
+    };
+  }
+}
+
+/**
+ * Applies a batch of events, all or nothing: any refused event throws (naming
+ * `events.<i>.<field>`) and nothing of the batch applies. Replays (same seq, same body) are
+ * counted as duplicates and change nothing; the same seq with another body is a 409.
+ */
+export function applyEvents(
+  state: CallState,
+  events: readonly IngestEvent[],
+  ctx: EngineContext,
+): Applied {
+  const draft = new Draft(state);
+  const accepted: Array<{ seq: number; hash: string }> = [];
+  const inBatch = new Map<number, string>();
+  let duplicates = 0;
+
+  events.forEach((event, index) => {
+    const hash = eventHash(event);
+    const previous = state.seen.get(event.seq) ?? inBatch.get(event.seq);
+    if (previous !== undefined) {
+      if (previous !== hash) {
+        throw new EarshotError(
+          'conflict',
+          `Event seq ${event.seq} was already received with a different body`,
+          {
+            fields: [{ field: `events.${index}.seq`, message: 'Same seq, different body' }],
+          },
+        );
+      }
+      duplicates++;
+      return;
+    }
+    if (draft.call.status === 'ended') {
+      throw new EarshotError('conflict', `Call ${draft.call.callId} has ended`, {
+        fields: [
+          { field: `events.${index}`, message: 'The call is ended; it accepts no more events' },
+        ],
+      });
+    }
+    applyOne(draft, event, index, ctx);
+    inBatch.set(event.seq, hash);
+    accepted.push({ seq: event.seq, hash });
+    draft.mutations.push({
+      table: 'callEvents',
+      doc: {
+        _id: ctx.newId(),
+        _creationTime: ctx.now,
+        liveCallId: draft.call._id,
+        seq: event.seq,
+        type: event.type,
+        hash,
+        receivedAt: ctx.now,
+      },
+    });
+  });
+
+  if (accepted.length === 0) return { state, mutations: [], accepted, duplicates };
+  draft.call = {
+    ...draft.call,
+    duration: Math.max(draft.call.duration, Math.round(callSeconds(draft.call.startTime, ctx.now))),
+    updatedAt: ctx.now,
+  };
+  draft.mutations.push({ table: 'liveCalls', doc: draft.call });
+  return { state: draft.state(ctx.now), mutations: draft.mutations, accepted, duplicates };
+}
+
+function clockAt(call: LiveCall, now: number): string {
+  return formatCallClock(callSeconds(call.startTime, now));
+}
+
+function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineContext): void {
+  const call = draft.call;
+  switch (event.type) {
+    case 'transcript':
+      return applyTranscript(draft, event, ctx);
+    case 'audio': {
+      const { currentSpeaker: _previous, ...rest } = call;
+      draft.call = {
+        ...rest,
+        agentGain: event.agentGain,
+        customerGain: event.customerGain,
+        ...(event.currentSpeaker ? { currentSpeaker: event.currentSpeaker } : {}),
+      };
+      return;
+    }
+    case 'status':
+      assertTransition(call.status, event.status, `events.${index}.status`);
+      draft.call = { ...call, status: event.status };
+      return;
+    case 'recording': {
+      if (event.isRecording === call.isRecording) return;
+      const { recordingStartTime: _previous, ...rest } = call;
+      draft.call = event.isRecording
+        ? { ...rest, isRecording: true, recordingStartTime: iso(ctx.now) }
+        : { ...rest, isRecording: false };
+      return;
+    }
+    case 'phase':
+      return enterPhase(draft, event.phase, ctx);
+    case 'objective':
+      return setObjective(draft, event.objective, event.status, ctx);
+    case 'health': {
+      const previous = draft.systemConfig;
+      const accrued =
+        (previous?.totalCost ?? 0) +
+        ((previous?.costPerMinute ?? 0) * (ctx.now - draft.costAccruedAt)) / 60_000;
+      draft.costAccruedAt = ctx.now;
+      draft.systemConfig = {
+        _id: previous?._id ?? ctx.newId(),
+        _creationTime: previous?._creationTime ?? ctx.now,
+        liveCallId: call._id,
+        sipProvider: event.providers.sip,
+        sttProvider: event.providers.stt,
+        llmProvider: event.providers.llm,
+        ttsProvider: event.providers.tts,
+        sipStatus: event.services.sip,
+        sttStatus: event.services.stt,
+        llmStatus: event.services.llm,
+        ttsStatus: event.services.tts,
+        apiLatency: event.apiLatency,
+        errorRate: event.errorRate,
+        queueDepth: event.queueDepth,
+        costPerMinute: event.costPerMinute,
+        totalCost: roundCost(accrued),
+        updatedAt: ctx.now,
+      };
+      draft.mutations.push({ table: 'callSystemConfig', doc: draft.systemConfig });
+      return;
+    }
+    case 'next_action': {
+      const doc: NextAction = {
+        _id: ctx.newId(),
+        _creationTime: ctx.now,
+        liveCallId: call._id,
+        action: event.action,
+        priority: event.priority,
+        reason: event.reason,
+        suggestedAt: clockAt(call, ctx.now),
+        order: event.seq,
+      };
+      draft.writable('nextActions').push(doc);
+      draft.mutations.push({ table: 'nextActions', doc });
+      return;
+    }
+    case 'coaching': {
+      const doc: CoachingRecommendation = {
+        _id: ctx.newId(),
+        _creationTime: ctx.now,
+        liveCallId: call._id,
+        type: event.coachingType,
+        title: event.title,
+        description: event.description,
+        priority: event.priority,
+        timestamp: clockAt(call, ctx.now),
+        isActive: true,
+      };
+      draft.writable('coachingRecommendations').push(doc);
+      draft.mutations.push({ table: 'coachingRecommendations', doc });
+      return;
+    }
+  }
+}
+
+function roundCost(value: number): number {
+  return Math.round(value * 1_000_000) / 1_000_000;
+}
+
+/**
+ * One row per segment. Its text is the result that ranks highest by (final before interim,
+ * then higher seq), and its order is the lowest seq seen for the segment, so the rows come
+ * out the same whatever order the results arrive in.
+ */
+function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContext): void {
+  const segments = draft.segments();
+  const index = segments.get(event.segmentId);
+  const transcripts = draft.writable('liveTranscripts');
+  const result = {
+    timestamp: event.timestamp,
+    speaker: event.speaker,
+    text: event.text,
+    isFinal: event.isFinal,
+    seq: event.seq,
+    ...(event.confidence !== undefined ? { confidence: event.confidence } : {}),
+  };
+  if (index === undefined) {
+    const doc: LiveTranscript = {
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      segmentId: event.segmentId,
+      ...result,
+      order: event.seq,
+      createdAt: ctx.now,
+    };
+    segments.set(event.segmentId, transcripts.length);
+    transcripts.push(doc);
+    draft.mutations.push({ table: 'liveTranscripts', doc });
+    return;
+  }
+  const existing = transcripts[index]!;
+  const wins =
+    (event.isFinal && !existing.isFinal) ||
+    (event.isFinal === existing.isFinal && event.seq > (existing.seq ?? 0));
+  const order = Math.min(existing.order, event.seq);
+  if (!wins && order === existing.order) return;
+  let doc: LiveTranscript;
+  if (wins) {
+    const { confidence: _old, sentiment: _stale, ...kept } = existing;
+    doc = { ...kept, ...result, order };
+  } else {
+    doc = { ...existing, order };
+  }
+  transcripts[index] = doc;
+  draft.mutations.push({ table: 'liveTranscripts', doc });
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+/** The call enters a phase: the active one completes, earlier pending ones are skipped. */
+function enterPhase(draft: Draft, name: string, ctx: EngineContext): void {
+  const phases = draft.writable('callPhases');
+  const clock = clockAt(draft.call, ctx.now);
+  let target = phases.findIndex((p) => sameName(p.phase, name));
+  if (target >= 0 && phases[target]!.status === 'active') return;
+  if (target < 0) {
+    const order = phases.reduce((max, p) => Math.max(max, p.order + 1), 0);
+    phases.push({
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      phase: name,
+      status: 'pending',
+      order,
+    });
+    target = phases.length - 1;
+  }
+  const targetOrder = phases[target]!.order;
+  phases.forEach((phase, i) => {
+    let next: CallPhase | undefined;
+    if (i === target) {
+      const { endTime: _e, duration: _d, ...rest } = phase;
+      next = { ...rest, status: 'active', startTime: clock };
+    } else if (phase.status === 'active') {
+      const seconds = callSeconds(draft.call.startTime, ctx.now) - clockSeconds(phase.startTime);
+      next = { ...phase, status: 'completed', endTime: clock, duration: formatCallClock(seconds) };
+    } else if (phase.status === 'pending' && phase.order < targetOrder) {
+      next = { ...phase, status: 'skipped' };
+    }
+    if (next) {
+      phases[i] = next;
+      draft.mutations.push({ table: 'callPhases', doc: next });
+    }
+  });
+  draft.call = { ...draft.call, currentPhase: phases[target]!.phase };
+}
+
+function clockSeconds(clock: string | undefined): number {
+  if (!clock) return 0;
+  const parts = clock.split(':').map(Number);
+  return parts.reduce((total, part) => total * 60 + part, 0);
+}
+
+function setObjective(
+  draft: Draft,
+  text: string,
+  status: CallObjective['status'],
+  ctx: EngineContext,
+): void {
+  const objectives = draft.writable('callObjectives');
+  let index = objectives.findIndex((o) => sameName(o.objective, text));
+  if (index < 0) {
+    const order = objectives.reduce((max, o) => Math.max(max, o.order + 1), 0);
+    objectives.push({
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      objective: text,
+      status: 'pending',
+      order,
+    });
+    index = objectives.length - 1;
+  }
+  const { completedAt: _old, ...rest } = objectives[index]!;
+  const doc: CallObjective =
+    status === 'completed'
+      ? { ...rest, status, completedAt: clockAt(draft.call, ctx.now) }
+      : { ...rest, status };
+  objectives[index] = doc;
+  draft.mutations.push({ table: 'callObjectives', doc });
+}
+
+/**
+ * Ends the call: status "ended" with endedAt and endReason, every coaching recommendation
+ * inactive, the active phase completed, cost accrued to the end, and the permanent record
+ * (callAnalytics and the archived final transcript). Ending an ended call with the same
+ * reason changes nothing; with another reason it is a 409.
+ */
+export function endCall(
+  state: CallState,
+  reason: EndReason,
+  ctx: EngineContext,
+): { state: CallState; mutations: Mutation[]; alreadyEnded: boolean } {
+  const call = state.snapshot.liveCall;
+  if (call.status === 'ended') {
+    if (call.endReason === reason) return { state, mutations: [], alreadyEnded: true };
+    throw new EarshotError(
+      'conflict',
+      `Call ${call.callId} already ended (${call.endReason ?? 'unknown'})`,
+      {
+        fields: [
+          { field: 'reason', message: `The call ended with reason ${call.endReason ?? 'unknown'}` },
+        ],
+      },
+    );
+  }
+  const draft = new Draft(state);
+  const clock = clockAt(call, ctx.now);
+
+  const phases = draft.writable('callPhases');
+  phases.forEach((phase, i) => {
+    if (phase.status !== 'active') return;
+    const seconds = callSeconds(call.startTime, ctx.now) - clockSeconds(phase.startTime);
+    phases[i] = {
+      ...phase,
+      status: 'completed',
+      endTime: clock,
+      duration: formatCallClock(seconds),
+    };
+    draft.mutations.push({ table: 'callPhases', doc: phases[i] });
+  });
+
+  const coaching = draft.writable('coachingRecommendations');
+  coaching.forEach((recommendation, i) => {
+    if (!recommendation.isActive) return;
+    coaching[i] = { ...recommendation, isActive: false };
+    draft.mutations.push({ table: 'coachingRecommendations', doc: coaching[i] });
+  });
+
+  if (draft.systemConfig) {
+    const accrued =
+      draft.systemConfig.totalCost +
+      (draft.systemConfig.costPerMinute * (ctx.now - draft.costAccruedAt)) / 60_000;
+    draft.systemConfig = {
+      ...draft.systemConfig,
+      totalCost: roundCost(accrued),
+      updatedAt: ctx.now,
+    };
+    draft.costAccruedAt = ctx.now;
+    draft.mutations.push({ table: 'callSystemConfig', doc: draft.systemConfig });
+  }
+
+  const { currentSpeaker: _speaker, ...rest } = call;
+  draft.call = {
+    ...rest,
+    status: 'ended',
+    endedAt: iso(ctx.now),
+    endReason: reason,
+    duration: Math.round(callSeconds(call.startTime, ctx.now)),
+    updatedAt: ctx.now,
+  };
+  draft.mutations.push({ table: 'liveCalls', doc: draft.call });
+
+  const ended = draft.state(ctx.now);
+  const { analytics, archive } = rollUpCall(ended.snapshot, ctx);
+  draft.mutations.push({ table: 'callAnalytics', doc: analytics });
+  for (const doc of archive) draft.mutations.push({ table: 'transcriptArchive', doc });
+  return { state: ended, mutations: draft.mutations, alreadyEnded: false };
+}
+
+/** Rebuilds a call's state from what the store holds (after a restart). */
+export function restoreCall(
+  snapshot: CallSnapshot,
+  script: CampaignScript | undefined,
+  seen: ReadonlyMap<number, string>,
+  startHashValue: string,
+): CallState {
+  return {
+    snapshot,
+    script: script ?? EMPTY_SCRIPT,
+    seen,
+    startHash: startHashValue,
+    lastEventAt: snapshot.liveCall.updatedAt,
+    costAccruedAt: snapshot.callSystemConfig?.updatedAt ?? snapshot.liveCall.createdAt,
+  };
+}

@@ -1,0 +1,65 @@
+// What the engine asks the store to write: whole documents, upserted by `_id`. The server's
+// write-behind coalesces them (last write of a document wins) and commits them in batches.
+import type {
+  CallAnalytics,
+  CallObjective,
+  CallPhase,
+  CallSystemConfig,
+  CoachingRecommendation,
+  LiveCall,
+  LivePerformanceMetrics,
+  LiveTranscript,
+  NextAction,
+  SentimentAnalysis,
+  SupervisorAction,
+  TranscriptArchive,
+} from '@earshot/protocol';
+
+/** One accepted event of a call, kept so replays are recognised after a restart. */
+export interface CallEventRecord {
+  _id: string;
+  _creationTime: number;
+  liveCallId: string;
+  seq: number;
+  type: string;
+  hash: string;
+  receivedAt: number;
+}
+
+export interface WritableDocuments {
+  liveCalls: LiveCall;
+  liveTranscripts: LiveTranscript;
+  callObjectives: CallObjective;
+  nextActions: NextAction;
+  livePerformanceMetrics: LivePerformanceMetrics;
+  supervisorActions: SupervisorAction;
+  coachingRecommendations: CoachingRecommendation;
+  callPhases: CallPhase;
+  callSystemConfig: CallSystemConfig;
+  sentimentAnalysis: SentimentAnalysis;
+  callAnalytics: CallAnalytics;
+  transcriptArchive: TranscriptArchive;
+  callEvents: CallEventRecord;
+}
+export type WritableTable = keyof WritableDocuments;
+
+export type Mutation = {
+  [T in WritableTable]: { table: T; doc: WritableDocuments[T] };
+}[WritableTable];
+
+/** Tables in the order a commit writes them, parents before children. */
+export const WRITE_ORDER: readonly WritableTable[] = [
+  'liveCalls',
+  'liveTranscripts',
+  'callObjectives',
+  'nextActions',
+  'livePerformanceMetrics',
+  'supervisorActions',
+  'coachingRecommendations',
+  'callPhases',
+  'callSystemConfig',
+  'sentimentAnalysis',
+  'callEvents',
+  'callAnalytics',
+  'transcriptArchive',
+];

@@ -1,0 +1,285 @@
+// The call engine, pure: state machine, ordering and idempotency, phases, cost, ending.
+import {
+  EarshotError,
+  type Campaign,
+  type IngestEvent,
+  type StartCallRequest,
+} from '@earshot/protocol';
+import { describe, expect, it } from 'vitest';
+import {
+  applyEvents,
+  canTransition,
+  endCall,
+  formatCallClock,
+  parseCallClock,
+  startCall,
+  type CallState,
+  type EngineContext,
+} from '../src/index.ts';
+
+const START = Date.parse('2026-11-23T10:00:00.000Z');
+
+function context(offsetSeconds = 0): EngineContext {
+  let n = 0;
+  return {
+    now: START + offsetSeconds * 1000,
+    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  };
+}
+
+const campaign: Campaign = {
+  _id: '11111111-1111-4111-8111-111111111111',
+  _creationTime: START,
+  name: 'Renewals',
+  description: '',
+  type: 'Outbound',
+  status: 'active',
+  script: {
+    phases: [
+      { name: 'Opening', description: '', cues: [] },
+      { name: 'Discovery', description: '', cues: [] },
+      { name: 'Pitch', description: '', cues: [] },
+      { name: 'Close', description: '', cues: [] },
+    ],
+    objectives: [{ text: 'Confirm renewal date', completionCues: [] }],
+  },
+  createdAt: START,
+  updatedAt: START,
+};
+
+const request: StartCallRequest = {
+  callId: 'call-1',
+  agentName: 'Dana',
+  customerName: 'Sam',
+  customerPhone: '+44 7700 900123',
+  campaignId: campaign._id,
+  sessionId: 's-1',
+  startTime: new Date(START).toISOString(),
+  isRecording: false,
+  status: 'connecting',
+};
+
+function started(): CallState {
+  return startCall(request, campaign, context()).state;
+}
+
+/** Applies events and folds the accepted seqs into `seen`, as the server does. */
+function apply(state: CallState, events: IngestEvent[], offsetSeconds = 1): { state: CallState; duplicates: number; mutations: unknown[] } {
+  const result = applyEvents(state, events, context(offsetSeconds));
+  const seen = new Map(state.seen);
+  for (const { seq, hash } of result.accepted) seen.set(seq, hash);
+  return { ...result, state: { ...result.state, seen } };
+}
+
+function transcript(seq: number, segmentId: string, text: string, isFinal: boolean): IngestEvent {
+  return {
+    type: 'transcript',
+    seq,
+    segmentId,
+    speaker: 'agent',
+    text,
+    isFinal,
+    timestamp: '0:05',
+    confidence: 0.9,
+  };
+}
+
+describe('call clock', () => {
+  it.each([
+    [0, '0:00'],
+    [135, '2:15'],
+    [3723, '1:02:03'],
+  ])('%i seconds is %s and back', (seconds, clock) => {
+    expect(formatCallClock(seconds)).toBe(clock);
+    expect(parseCallClock(clock)).toBe(seconds);
+  });
+});
+
+describe('call state machine', () => {
+  it.each([
+    ['connecting', 'ringing', true],
+    ['ringing', 'connected', true],
+    ['connected', 'on-hold', true],
+    ['on-hold', 'connected', true],
+    ['connected', 'transferring', true],
+    ['transferring', 'connected', true],
+    ['connecting', 'ended', true],
+    ['on-hold', 'ended', true],
+    ['connecting', 'connected', false],
+    ['ringing', 'on-hold', false],
+    ['on-hold', 'transferring', false],
+    ['ended', 'connected', false],
+  ] as const)('%s → %s allowed: %s', (from, to, allowed) => {
+    expect(canTransition(from, to)).toBe(allowed);
+  });
+
+  it('refuses an impossible transition with a 409 naming the current state, applying nothing', () => {
+    const state = started();
+    const events: IngestEvent[] = [
+      { type: 'audio', seq: 1, agentGain: 40, customerGain: 20 },
+      { type: 'status', seq: 2, status: 'on-hold' },
+    ];
+    try {
+      applyEvents(state, events, context(1));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(EarshotError);
+      expect((error as EarshotError).status).toBe(409);
+      expect((error as EarshotError).message).toMatch(/connecting/);
+      expect((error as EarshotError).fields[0]?.field).toBe('events.1.status');
+    }
+    expect(state.snapshot.liveCall.agentGain).toBe(0);
+  });
+});
+
+describe('ordering and idempotency', () => {
+  it('acknowledges a replay as a duplicate and changes nothing', () => {
+    const first = apply(started(), [transcript(1, 'a', 'hello', true)]);
+    const again = apply(first.state, [transcript(1, 'a', 'hello', true)]);
+    expect(again.duplicates).toBe(1);
+    expect(again.mutations).toEqual([]);
+    expect(again.state.snapshot).toEqual(first.state.snapshot);
+  });
+
+  it('refuses the same seq with a different body', () => {
+    const first = apply(started(), [transcript(1, 'a', 'hello', true)]);
+    expect(() => apply(first.state, [transcript(1, 'a', 'goodbye', true)])).toThrow(
+      /different body/,
+    );
+  });
+
+  it('replaces an interim in place and never lets an interim overwrite a final', () => {
+    let state = apply(started(), [transcript(1, 'a', 'I would', false)]).state;
+    state = apply(state, [transcript(2, 'a', 'I would like', false)]).state;
+    state = apply(state, [transcript(3, 'a', 'I would like to renew.', true)]).state;
+    state = apply(state, [transcript(4, 'a', 'I would like to', false)]).state;
+    expect(state.snapshot.liveTranscripts).toHaveLength(1);
+    expect(state.snapshot.liveTranscripts[0]).toMatchObject({
+      text: 'I would like to renew.',
+      isFinal: true,
+      order: 1,
+    });
+  });
+
+  it('gives the same rows whatever order the results arrive in', () => {
+    const events = [
+      transcript(1, 'a', 'Hi', false),
+      transcript(2, 'a', 'Hi there', true),
+      transcript(3, 'b', 'Hello', false),
+      transcript(4, 'b', 'Hello, who', false),
+      transcript(5, 'b', 'Hello, who is this?', true),
+      transcript(6, 'c', 'Dana from', false),
+    ];
+    const rows = (order: IngestEvent[]) => {
+      let state = started();
+      for (const event of order) state = apply(state, [event]).state;
+      return state.snapshot.liveTranscripts
+        .map(({ _id, _creationTime, createdAt, ...rest }) => rest)
+        .sort((a, b) => a.order - b.order);
+    };
+    const expected = rows(events);
+    expect(expected.map((r) => r.text)).toEqual(['Hi there', 'Hello, who is this?', 'Dana from']);
+    for (const shuffled of [
+      [...events].reverse(),
+      [events[4]!, events[0]!, events[5]!, events[2]!, events[1]!, events[3]!],
+    ]) {
+      expect(rows(shuffled)).toEqual(expected);
+    }
+  });
+});
+
+describe('phases, objectives and cost', () => {
+  it('completes the active phase, skips the ones jumped over and keeps currentPhase in step', () => {
+    const { state } = apply(started(), [{ type: 'phase', seq: 1, phase: 'Pitch' }], 90);
+    const byName = Object.fromEntries(state.snapshot.callPhases.map((p) => [p.phase, p]));
+    expect(byName.Opening).toMatchObject({
+      status: 'completed',
+      endTime: '1:30',
+      duration: '1:30',
+    });
+    expect(byName.Discovery?.status).toBe('skipped');
+    expect(byName.Pitch).toMatchObject({ status: 'active', startTime: '1:30' });
+    expect(byName.Close?.status).toBe('pending');
+    expect(state.snapshot.liveCall.currentPhase).toBe('Pitch');
+  });
+
+  it('marks an objective completed with the call time', () => {
+    const { state } = apply(
+      started(),
+      [{ type: 'objective', seq: 1, objective: 'confirm renewal date', status: 'completed' }],
+      75,
+    );
+    expect(state.snapshot.callObjectives[0]).toMatchObject({
+      status: 'completed',
+      completedAt: '1:15',
+    });
+  });
+
+  it('accrues totalCost at the last cost per minute over elapsed time', () => {
+    const health = (seq: number, costPerMinute: number): IngestEvent => ({
+      type: 'health',
+      seq,
+      providers: { sip: 'Twilio', stt: 'Deepgram', llm: 'OpenAI', tts: 'ElevenLabs' },
+      services: { sip: 'connected', stt: 'streaming', llm: 'active', tts: 'active' },
+      apiLatency: 120,
+      errorRate: 0,
+      queueDepth: 0,
+      costPerMinute,
+    });
+    let state = apply(started(), [health(1, 0.1)], 0).state;
+    state = apply(state, [health(2, 0.2)], 120).state; // 2 min at 0.10
+    expect(state.snapshot.callSystemConfig?.totalCost).toBeCloseTo(0.2);
+    const ended = endCall(state, 'completed', context(180)); // 1 more min at 0.20
+    expect(ended.state.snapshot.callSystemConfig?.totalCost).toBeCloseTo(0.4);
+  });
+});
+
+describe('ending a call', () => {
+  it('ends, deactivates coaching, rolls up analytics and archives the final transcript', () => {
+    let state = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+      transcript(3, 'a', 'Hello there', true),
+      {
+        type: 'transcript',
+        seq: 4,
+        segmentId: 'b',
+        speaker: 'customer',
+        text: 'Hi',
+        isFinal: true,
+        timestamp: '0:07',
+      },
+      transcript(5, 'c', 'interim only', false),
+      {
+        type: 'coaching',
+        seq: 6,
+        coachingType: 'suggestion',
+        title: 'Slow down',
+        description: 'Pace is high',
+        priority: 4,
+      },
+    ]).state;
+    const result = endCall(state, 'customer-hangup', context(300));
+    state = result.state;
+    expect(state.snapshot.liveCall).toMatchObject({
+      status: 'ended',
+      endReason: 'customer-hangup',
+      duration: 300,
+    });
+    expect(state.snapshot.coachingRecommendations.every((c) => !c.isActive)).toBe(true);
+    const analytics = result.mutations.find((m) => m.table === 'callAnalytics')?.doc;
+    expect(analytics).toMatchObject({
+      durationSeconds: 300,
+      transcriptChunks: 2,
+      agentTalkPercentage: 66.67,
+      objectivesTotal: 1,
+    });
+    const archive = result.mutations
+      .filter((m) => m.table === 'transcriptArchive')
+      .map((m) => m.doc);
+    expect(archive.map((line) => ('text' in line ? line.text : ''))).toEqual(['Hello there', 'Hi']);
+    expect(() => apply(state, [transcript(7, 'd', 'late', true)])).toThrow(/has ended/);
+    expect(endCall(state, 'customer-hangup', context(301)).alreadyEnded).toBe(true);
+    expect(() => endCall(state, 'agent-hangup', context(301))).toThrow(/already ended/);
+  });
+});
