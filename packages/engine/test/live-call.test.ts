@@ -64,7 +64,11 @@ function started(): CallState {
 }
 
 /** Applies events and folds the accepted seqs into `seen`, as the server does. */
-function apply(state: CallState, events: IngestEvent[], offsetSeconds = 1): { state: CallState; duplicates: number; mutations: unknown[] } {
+function apply(
+  state: CallState,
+  events: IngestEvent[],
+  offsetSeconds = 1,
+): { state: CallState; duplicates: number; mutations: unknown[] } {
   const result = applyEvents(state, events, context(offsetSeconds));
   const seen = new Map(state.seen);
   for (const { seq, hash } of result.accepted) seen.set(seq, hash);

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { EarshotError } from '@earshot/protocol';
 import { flagDefinitions, loadConfig, optionsHelp, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
-import { databaseTarget, startServer } from './server.ts';
+import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
+import { createEarshot, databaseTarget } from './server.ts';
 import { openStore } from './store/index.ts';
 
 const USAGE = `Usage: earshot [command] [options]
@@ -12,7 +13,14 @@ const USAGE = `Usage: earshot [command] [options]
 Commands:
   serve     Run the server (default)
   migrate   Apply pending database migrations and exit
+  keys create --name <name> --scope <scope> [--scope <scope>] [--expires-days <n>]
+            Create an API key and print it (shown once). Scopes: ${API_KEY_SCOPES.join(', ')}
+  keys list
+  keys revoke <id or prefix>
   help      Show this help
+
+With the embedded database, run key commands while the server is stopped (one process
+owns the data directory); with PostgreSQL, any time.
 
 Options (flag, environment variable, default):
 ${optionsHelp()}
@@ -25,7 +33,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { ...flagDefinitions(), help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...flagDefinitions(),
+        help: { type: 'boolean', short: 'h' },
+        name: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        'expires-days': { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -38,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (rest.length > 0) {
+  if (rest.length > 0 && command !== 'keys') {
     console.error(`earshot: unexpected argument ${rest[0]}\n\n${USAGE}`);
     return 2;
   }
@@ -60,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
       return serve(config);
     case 'migrate':
       return migrate(config);
+    case 'keys':
+      return keys(config, rest, parsed.values);
     default:
       console.error(`earshot: unknown command ${command}\n\n${USAGE}`);
       return 2;
@@ -73,11 +89,78 @@ async function migrate(config: Config): Promise<number> {
   return 0;
 }
 
+async function keys(
+  config: Config,
+  args: string[],
+  flags: { name?: string; scope?: string[]; 'expires-days'?: string },
+): Promise<number> {
+  const [action, target] = args;
+  const store = await openStore(databaseTarget(config));
+  try {
+    const apiKeys = new ApiKeyStore(store.database.db);
+    if (action === 'create') {
+      const scopes = flags.scope ?? [];
+      const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+      if (!flags.name || scopes.length === 0 || unknown.length > 0) {
+        console.error(
+          `earshot: keys create needs --name and at least one --scope (${API_KEY_SCOPES.join(', ')})` +
+            (unknown.length ? `; unknown scope ${unknown.join(', ')}` : ''),
+        );
+        return 2;
+      }
+      const days = flags['expires-days'] === undefined ? undefined : Number(flags['expires-days']);
+      if (days !== undefined && !(days > 0)) {
+        console.error('earshot: --expires-days must be a positive number');
+        return 2;
+      }
+      const { key, info } = await apiKeys.create({
+        name: flags.name,
+        scopes: scopes as ApiKeyScope[],
+        ...(days ? { expiresAt: Date.now() + days * 86_400_000 } : {}),
+      });
+      console.log(
+        `API key "${info.name}" (${info.scopes.join(', ')}), id ${info.id}:\n\n  ${key}\n`,
+      );
+      console.log('Store it now: it is not shown again.');
+      return 0;
+    }
+    if (action === 'list') {
+      for (const info of await apiKeys.list()) {
+        const state = info.revokedAt
+          ? 'revoked'
+          : info.expiresAt && info.expiresAt < Date.now()
+            ? 'expired'
+            : 'active';
+        console.log(
+          `${info.id}  esk_${info.prefix}_…  ${info.name}  [${info.scopes.join(', ')}]  ${state}`,
+        );
+      }
+      return 0;
+    }
+    if (action === 'revoke' && target) {
+      const info = await apiKeys.revoke(target);
+      console.log(`revoked ${info.id} (${info.name})`);
+      return 0;
+    }
+    console.error(`earshot: keys needs create, list or revoke <id>\n\n${USAGE}`);
+    return 2;
+  } catch (error) {
+    if (error instanceof EarshotError) {
+      console.error(`earshot: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
-  const server = await startServer(config, logger);
-  logger.info({ url: server.url }, 'earshot is listening');
-  console.log(`\nEarshot is running at ${server.url}\n`);
+  const server = await createEarshot(config, logger);
+  const url = await server.listen();
+  logger.info({ url }, 'earshot is listening');
+  console.log(`\nEarshot is running at ${url}\n`);
 
   // SIGTERM and SIGINT drain: stop accepting, finish accepted work, close the database.
   await new Promise<void>((resolve) => {

@@ -35,7 +35,8 @@ export const OPTIONS = {
   dataDir: {
     flag: '--data-dir',
     env: 'EARSHOT_DATA_DIR',
-    description: 'Directory of the embedded database (PGlite), used when no database URL is set',
+    description:
+      'Directory of the embedded database (PGlite), used when no database URL is set; memory:// keeps it in memory',
     schema: z.string().min(1).default('./.earshot/data'),
     defaultText: './.earshot/data',
   },
@@ -56,6 +57,46 @@ export const OPTIONS = {
     description: 'Connections in the PostgreSQL pool',
     schema: z.coerce.number().int().min(1).max(200).default(10),
     defaultText: '10',
+  },
+  maxBodyBytes: {
+    flag: '--max-body-bytes',
+    env: 'EARSHOT_MAX_BODY_BYTES',
+    description: 'Largest request body or WebSocket frame accepted; larger ones get 413',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    defaultText: '1048576 (1 MiB)',
+  },
+  flushIntervalMs: {
+    flag: '--flush-interval-ms',
+    env: 'EARSHOT_FLUSH_INTERVAL_MS',
+    description: 'Longest wait before queued writes are committed together (group commit window)',
+    schema: z.coerce.number().int().min(0).max(1000).default(10),
+    defaultText: '10',
+  },
+  retentionMinutes: {
+    flag: '--retention-minutes',
+    env: 'EARSHOT_RETENTION_MINUTES',
+    description: "How long a call's live data is kept after it ends (analytics and archive stay)",
+    schema: z.coerce.number().min(0).default(60),
+    defaultText: '60',
+  },
+  staleAfterSeconds: {
+    flag: '--stale-after-seconds',
+    env: 'EARSHOT_STALE_AFTER_SECONDS',
+    description: 'A live call with no event for this long is ended with reason "stale"',
+    schema: z.coerce.number().min(1).default(600),
+    defaultText: '600',
+  },
+  sweepIntervalSeconds: {
+    flag: '--sweep-interval-seconds',
+    env: 'EARSHOT_SWEEP_INTERVAL_SECONDS',
+    description: 'How often retention and stale-call checks run',
+    schema: z.coerce.number().min(1).default(60),
+    defaultText: '60',
   },
   logLevel: {
     flag: '--log-level',
@@ -81,10 +122,7 @@ export type Config = z.output<typeof configSchema>;
  * @example
  * loadConfig(['--port', '8080'], { DATABASE_URL: 'postgres://localhost/earshot' })
  */
-export function loadConfig(
-  flags: Record<string, string | boolean | undefined>,
-  env: NodeJS.ProcessEnv,
-): Config {
+export function loadConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Config {
   const input: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec]>) {
     const fromFlag = flags[spec.flag.slice(2)];

@@ -6,13 +6,20 @@ import { loadConfig, OPTIONS } from '../src/config.ts';
 
 describe('configuration', () => {
   it('applies defaults when nothing is set', () => {
-    expect(loadConfig({}, {})).toEqual({
+    const config = loadConfig({}, {});
+    expect(config).toEqual({
       host: '127.0.0.1',
       port: 3000,
       dataDir: './.earshot/data',
       databasePoolSize: 10,
+      maxBodyBytes: 1024 * 1024,
+      flushIntervalMs: 10,
+      retentionMinutes: 60,
+      staleAfterSeconds: 600,
+      sweepIntervalSeconds: 60,
       logLevel: 'info',
     });
+    expect(config.databaseUrl).toBeUndefined();
   });
 
   it('reads environment variables, and flags win over them', () => {

@@ -1,32 +1,37 @@
-// The HTTP shell: health, and problem+json for anything unknown.
-import pino from 'pino';
+// The HTTP shell: health, OpenAPI, and problem+json for anything unknown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/http/app.ts';
-import { openStore, type Store } from '../src/store/index.ts';
+import { startTestEarshot, type TestEarshot } from './support/earshot.ts';
 
 describe('http app', () => {
-  let store: Store;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-
+  let t: TestEarshot;
   beforeAll(async () => {
-    store = await openStore({ kind: 'pglite', dataDir: undefined });
-    app = await buildApp({ store, logger: pino({ level: 'silent' }) });
+    t = await startTestEarshot('pglite');
   });
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-  });
+  afterAll(() => t.cleanup());
 
   it('reports health with the database kind', async () => {
-    const response = await app.inject({ method: 'GET', url: '/api/v1/health' });
-    expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ok', database: { kind: 'pglite', up: true } });
+    const response = await t.request('GET', '/api/v1/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok', database: { kind: 'pglite', up: true } });
+  });
+
+  it('serves an OpenAPI 3.1 document with every ingest route', async () => {
+    const response = await t.request('GET', '/api/v1/openapi.json');
+    expect(response.body.openapi).toBe('3.1.0');
+    expect(Object.keys(response.body.paths as object)).toEqual(
+      expect.arrayContaining([
+        '/calls',
+        '/calls/{callId}/events',
+        '/calls/{callId}/end',
+        '/campaigns',
+      ]),
+    );
   });
 
   it('answers an unknown route with a problem+json 404', async () => {
-    const response = await app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
-    expect(response.statusCode).toBe(404);
+    const response = await t.request('GET', '/api/v1/nothing-here');
+    expect(response.status).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.json()).toMatchObject({ status: 404, kind: 'not_found' });
+    expect(response.body).toMatchObject({ status: 404, kind: 'not_found' });
   });
 });

@@ -103,7 +103,7 @@ function rangeFields(table: TableName): Array<[string, number]> {
     // z.int() reports MAX_SAFE_INTEGER as its maximum: only a real upper bound counts.
     if (inner.maxValue !== null && inner.maxValue < Number.MAX_SAFE_INTEGER)
       return [[field, inner.maxValue + 1] as [string, number]];
-    if (inner.minValue !== null && Number.isFinite(inner.minValue))
+    if (inner.minValue !== null && inner.minValue > Number.MIN_SAFE_INTEGER)
       return [[field, inner.minValue - 1] as [string, number]];
     return [];
   });

@@ -9,15 +9,25 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Logger } from 'pino';
+import websocket from '@fastify/websocket';
+import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { CallService } from '../ingest/call-service.ts';
 import type { Store } from '../store/index.ts';
 import { toEarshotError } from '../store/index.ts';
+import { callRoutes } from './call-routes.ts';
+import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { openApiRoutes } from './openapi.ts';
 
 export interface AppDependencies {
   store: Store;
+  calls: CallService;
+  keys: ApiKeyStore;
   logger: Logger;
-  /** Seconds since the epoch, injected so tests control time. */
-  now?: () => number;
+  /** Milliseconds since the epoch, injected so tests control time. */
+  clock: () => number;
+  /** Largest request body accepted (413 above it). */
+  bodyLimit?: number;
 }
 
 export function sendProblem(reply: FastifyReply, error: EarshotError): FastifyReply {
@@ -34,7 +44,7 @@ function asEarshotError(error: unknown): EarshotError {
     return new EarshotError('payload_too_large', 'Request body is too large', { cause: error });
   }
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new EarshotError('validation', 'Content-Type must be application/json', {
+    return new EarshotError('unsupported_media_type', 'Content-Type must be application/json', {
       fields: [{ field: '(content-type)', message: 'Expected application/json' }],
     });
   }
@@ -51,7 +61,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Request bodies are capped here; the ingest routes set their own documented limits.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Per-request lines would drown the log at ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -66,6 +76,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sendProblem(reply, new EarshotError('not_found', `No route ${request.method} ${request.url}`)),
   );
 
+  await app.register(websocket, { options: { maxPayload: deps.bodyLimit ?? 1024 * 1024 } });
   await app.register(healthRoutes(deps), { prefix: '/api/v1' });
+  await app.register(openApiRoutes(), { prefix: '/api/v1' });
+  await app.register(callRoutes(deps), { prefix: '/api/v1' });
+  await app.register(campaignRoutes(deps), { prefix: '/api/v1' });
   return app;
 }

@@ -33,6 +33,11 @@ export interface Database {
   migrate(): Promise<void>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
+  /**
+   * Runs `work` in a transaction holding a named lock that every Earshot process sharing the
+   * database respects. Resolves to undefined, without running it, when another holds the lock.
+   */
+  withLock<T>(name: string, work: (db: Db) => Promise<T>): Promise<T | undefined>;
   close(): Promise<void>;
 }
 
@@ -48,9 +53,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  // No data directory means in-memory: used by tests that want a throwaway database.
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  // No data directory (or memory://) means in memory: a throwaway database.
+  const inMemory = !dataDir || dataDir.startsWith('memory://');
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const client = inMemory ? await PGlite.create() : await PGlite.create(dataDir);
   const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -58,6 +64,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     // PGlite is single-process and serialises queries itself: no lock needed.
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     ping: () => ping(db),
+    // One process owns a PGlite directory, so the lock is the transaction itself.
+    withLock: (_name, work) => db.transaction((tx) => work(tx as unknown as Db)),
     close: () => client.close(),
   };
 }
@@ -87,6 +95,14 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
       }
     },
     ping: () => ping(db),
+    withLock: (name, work) =>
+      db.transaction(async (tx) => {
+        const result = await tx.execute(
+          sql`select pg_try_advisory_xact_lock(hashtext(${name})) as locked`,
+        );
+        const [row] = (result as unknown as { rows: Array<{ locked: boolean }> }).rows;
+        return row?.locked ? work(tx as unknown as Db) : undefined;
+      }),
     close: () => pool.end(),
   };
 }

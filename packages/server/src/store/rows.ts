@@ -30,6 +30,8 @@ export async function insertMany<T extends PgTable>(
   table: T,
   rows: readonly Omit<T['$inferInsert'], '_id' | '_creationTime'>[],
   now: number = Date.now(),
+  /** Replace rows whose `_id` exists (every other column takes the new value). */
+  options: { upsert?: boolean } = {},
 ): Promise<T['$inferSelect'][]> {
   if (rows.length === 0) return [];
   const complete = rows.map((row) => ({ _id: randomUUID(), _creationTime: now, ...row })) as Array<
@@ -46,9 +48,15 @@ export async function insertMany<T extends PgTable>(
     column.getSQLType() === 'jsonb' ? `u.c${i}::jsonb` : `u.c${i}`,
   );
   const aliases = columns.map((_, i) => `c${i}`).join(', ');
+  const onConflict = options.upsert
+    ? ` on conflict ("id") do update set ${names
+        .filter((name) => name !== '"id"' && name !== '"creation_time"')
+        .map((name) => `${name} = excluded.${name}`)
+        .join(', ')}`
+    : '';
   try {
     await db.execute(
-      sql`insert into ${table} (${sql.raw(names.join(', '))}) select ${sql.raw(selected.join(', '))} from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(aliases)})`,
+      sql`insert into ${table} (${sql.raw(names.join(', '))}) select ${sql.raw(selected.join(', '))} from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(aliases)})${sql.raw(onConflict)}`,
     );
   } catch (error) {
     throw toEarshotError(error);

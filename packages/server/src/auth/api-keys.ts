@@ -1,0 +1,143 @@
+// API keys for machines (the voice pipeline). A key is `esk_<prefix>_<secret>`; the database
+// keeps the prefix (to find the row) and a SHA-256 of the secret, never the key. Secrets are
+// 32 random bytes, so a fast hash is enough (a password needs a slow one; this is not one).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EarshotError } from '@earshot/protocol';
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../store/index.ts';
+import { insertMany, query } from '../store/rows.ts';
+import { apiKeys } from '../store/schema.ts';
+
+export const API_KEY_SCOPES = ['ingest', 'manage'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdAt: number;
+  expiresAt?: number;
+  revokedAt?: number;
+}
+
+export interface Principal {
+  kind: 'api-key';
+  id: string;
+  name: string;
+  scopes: readonly ApiKeyScope[];
+}
+
+const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+/** Verified keys are remembered this long, so ingest does not query per request. */
+const CACHE_MS = 30_000;
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export class ApiKeyStore {
+  private readonly cache = new Map<string, { info: ApiKeyInfo; hash: Buffer; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Creates a key and returns it in full: the only time it is ever visible. */
+  async create(input: {
+    name: string;
+    scopes: ApiKeyScope[];
+    expiresAt?: number;
+  }): Promise<{ key: string; info: ApiKeyInfo }> {
+    const prefix = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12);
+    const secret = randomBytes(32).toString('base64url');
+    const now = this.clock();
+    const [row] = await insertMany(
+      this.db,
+      apiKeys,
+      [
+        {
+          name: input.name,
+          prefix,
+          secretHash: sha256(secret).toString('hex'),
+          scopes: input.scopes,
+          createdAt: now,
+          ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+        },
+      ],
+      now,
+    );
+    return { key: `esk_${prefix}_${secret}`, info: toInfo(row!) };
+  }
+
+  async list(): Promise<ApiKeyInfo[]> {
+    const rows = await query(() => this.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)));
+    return rows.map(toInfo);
+  }
+
+  async revoke(idOrPrefix: string): Promise<ApiKeyInfo> {
+    const column = /^[0-9a-f-]{36}$/.test(idOrPrefix) ? apiKeys._id : apiKeys.prefix;
+    const [row] = await query(() =>
+      this.db
+        .update(apiKeys)
+        .set({ revokedAt: this.clock() })
+        .where(eq(column, idOrPrefix))
+        .returning(),
+    );
+    if (!row) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
+    this.cache.clear();
+    return toInfo(row);
+  }
+
+  /**
+   * The principal a presented key stands for, or a 401. The secret is compared in constant
+   * time; revocation and expiry take effect within 30 s (the verification cache).
+   */
+  async verify(presented: string): Promise<Principal> {
+    const match = KEY_PATTERN.exec(presented);
+    if (!match) throw unauthorized('Malformed API key');
+    const [, prefix, secret] = match as unknown as [string, string, string];
+    const now = this.clock();
+    let entry = this.cache.get(prefix);
+    if (!entry || entry.until < now) {
+      const [row] = await query(() =>
+        this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)),
+      );
+      if (!row) throw unauthorized('Unknown API key');
+      entry = {
+        info: toInfo(row),
+        hash: Buffer.from(row.secretHash, 'hex'),
+        until: now + CACHE_MS,
+      };
+      this.cache.set(prefix, entry);
+    }
+    if (!timingSafeEqual(entry.hash, sha256(secret))) throw unauthorized('Wrong API key');
+    if (entry.info.revokedAt !== undefined) throw unauthorized('API key revoked');
+    if (entry.info.expiresAt !== undefined && entry.info.expiresAt <= now)
+      throw unauthorized('API key expired');
+    return { kind: 'api-key', id: entry.info.id, name: entry.info.name, scopes: entry.info.scopes };
+  }
+}
+
+function unauthorized(message: string): EarshotError {
+  return new EarshotError('unauthorized', message, {
+    fields: [{ field: '(authorization)', message }],
+  });
+}
+
+function toInfo(row: typeof apiKeys.$inferSelect): ApiKeyInfo {
+  return {
+    id: row._id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes as ApiKeyScope[],
+    createdAt: row.createdAt,
+    ...(row.expiresAt !== null ? { expiresAt: row.expiresAt } : {}),
+    ...(row.revokedAt !== null ? { revokedAt: row.revokedAt } : {}),
+  };
+}

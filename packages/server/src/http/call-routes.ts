@@ -1,0 +1,84 @@
+// The ingest API: start a call, post a batch of events, end a call, or stream events over
+// one WebSocket per call. Each route parses its input once and calls one CallService method.
+import {
+  EarshotError,
+  endCallRequest,
+  eventBatchRequest,
+  parseOrThrow,
+  startCallRequest,
+  type Problem,
+} from '@earshot/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import { z } from 'zod';
+import { toEarshotError } from '../store/index.ts';
+import type { AppDependencies } from './app.ts';
+import { requireScope } from './authenticate.ts';
+
+const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
+
+export function callRoutes({ calls, keys }: AppDependencies): FastifyPluginAsync {
+  return async (app) => {
+    const ingest = requireScope(keys, 'ingest');
+
+    app.post('/calls', { preHandler: ingest }, async (request, reply) => {
+      const body = parseOrThrow(startCallRequest, request.body, 'request body');
+      const { call, created } = await calls.start(body);
+      return reply.code(created ? 201 : 200).send({ call });
+    });
+
+    app.post('/calls/:callId/events', { preHandler: ingest }, async (request) => {
+      const { callId } = parseOrThrow(callParams, request.params, 'path');
+      const { events } = parseOrThrow(eventBatchRequest, request.body, 'request body');
+      return calls.ingest(callId, events);
+    });
+
+    app.post('/calls/:callId/end', { preHandler: ingest }, async (request) => {
+      const { callId } = parseOrThrow(callParams, request.params, 'path');
+      const { reason } = parseOrThrow(endCallRequest, request.body, 'request body');
+      return { call: await calls.end(callId, reason) };
+    });
+
+    // Streaming ingest: each text frame is a batch ({"events":[...]}), answered in order by
+    // {"type":"ack",...} once committed or {"type":"error","problem":{...}}. A refused frame
+    // does not close the socket; the pipeline resends it like a refused HTTP request.
+    app.get(
+      '/calls/:callId/stream',
+      { websocket: true, preHandler: ingest },
+      (socket: WebSocket, request) => {
+        const { callId } = parseOrThrow(callParams, request.params, 'path');
+        let chain = Promise.resolve();
+        socket.on('message', (data: RawData) => {
+          chain = chain.then(async () => {
+            const reply = await handleFrame(callId, data);
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
+          });
+        });
+
+        async function handleFrame(id: string, data: RawData) {
+          let lastSeq: number | undefined;
+          try {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(data.toString());
+            } catch {
+              throw new EarshotError('validation', 'Frame is not valid JSON', {
+                fields: [{ field: '(frame)', message: 'Malformed JSON' }],
+              });
+            }
+            const { events } = parseOrThrow(eventBatchRequest, parsed, 'frame');
+            lastSeq = events.at(-1)?.seq;
+            return { type: 'ack' as const, ...(await calls.ingest(id, events)) };
+          } catch (error) {
+            const problem: Problem = toEarshotError(error).toProblem();
+            return {
+              type: 'error' as const,
+              ...(lastSeq !== undefined ? { lastSeq } : {}),
+              problem,
+            };
+          }
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,257 @@
+// The live calls this process owns, and the three things a pipeline does to them: start,
+// send events, end. Each call's state lives here in memory (the engine's CallState); every
+// change goes through a pure engine function, then to subscribers, then to the write-behind.
+// A request is answered only once its writes are committed.
+import { randomUUID } from 'node:crypto';
+import {
+  applyEvents,
+  endCall,
+  restoreCall,
+  startCall,
+  startHash,
+  type CallState,
+  type EngineContext,
+  type Mutation,
+} from '@earshot/engine';
+import {
+  EarshotError,
+  type CallSnapshot,
+  type EndReason,
+  type EventBatchResponse,
+  type IngestEvent,
+  type LiveCall,
+  type StartCallRequest,
+} from '@earshot/protocol';
+import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { WriteBehind } from '../jobs/write-behind.ts';
+import type { Store } from '../store/index.ts';
+import { callEvents, liveCalls } from '../store/schema.ts';
+
+/** Something that wants to hear about every committed-or-about-to-be change (the hub). */
+export type ChangeListener = (
+  callId: string,
+  state: CallState,
+  mutations: readonly Mutation[],
+) => void;
+
+export interface CallServiceOptions {
+  store: Store;
+  writer: WriteBehind;
+  logger: Logger;
+  clock?: () => number;
+  newId?: () => string;
+}
+
+/** seq 0 in the event log holds the hash of the start request. */
+const START_SEQ = 0;
+
+export class CallService {
+  private readonly calls = new Map<string, CallState>();
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly clock: () => number;
+  private readonly newId: () => string;
+
+  constructor(private readonly options: CallServiceOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private context(): EngineContext {
+    return { now: this.clock(), newId: this.newId };
+  }
+
+  /** Refuses new work while commits are failing: nothing is applied that cannot be kept. */
+  private ensureWritable(): void {
+    if (!this.options.writer.available) {
+      throw new EarshotError('unavailable', 'The database is unavailable; retry shortly', {
+        retryAfter: 1,
+      });
+    }
+  }
+
+  private get(callId: string): CallState {
+    const state = this.calls.get(callId);
+    if (!state) throw new EarshotError('not_found', `No live call ${callId}`);
+    return state;
+  }
+
+  private commit(callId: string, state: CallState, mutations: readonly Mutation[]): Promise<void> {
+    this.calls.set(callId, state);
+    if (mutations.length > 0)
+      for (const listener of this.listeners) listener(callId, state, mutations);
+    return this.options.writer.write(mutations);
+  }
+
+  /** Loads every call the store still holds (live, or ended within retention). */
+  async load(): Promise<number> {
+    const db = this.options.store.database.db;
+    const rows = await db.select({ id: liveCalls._id }).from(liveCalls);
+    for (const { id } of rows) {
+      const snapshot = await this.options.store.calls.read(id);
+      if (!snapshot) continue;
+      const events = await db
+        .select({ seq: callEvents.seq, hash: callEvents.hash })
+        .from(callEvents)
+        .where(eq(callEvents.liveCallId, id));
+      const seen = new Map<number, string>();
+      let start = '';
+      for (const event of events) {
+        if (event.seq === START_SEQ) start = event.hash;
+        else seen.set(event.seq, event.hash);
+      }
+      const campaign = snapshot.liveCall.campaignId
+        ? await this.options.store.campaigns.get(snapshot.liveCall.campaignId)
+        : undefined;
+      this.calls.set(
+        snapshot.liveCall.callId,
+        restoreCall(snapshot, campaign?.script, seen, start),
+      );
+    }
+    return rows.length;
+  }
+
+  /**
+   * Starts a call. Starting the same callId again with the same body changes nothing;
+   * with a different body it is a 409.
+   */
+  async start(request: StartCallRequest): Promise<{ call: LiveCall; created: boolean }> {
+    this.ensureWritable();
+    const existing = this.calls.get(request.callId);
+    if (existing) {
+      if (existing.startHash !== startHash(request)) {
+        throw new EarshotError(
+          'conflict',
+          `Call ${request.callId} was already started with a different body`,
+          {
+            fields: [{ field: 'callId', message: 'Already started with different details' }],
+          },
+        );
+      }
+      await this.options.writer.write([]);
+      return { call: existing.snapshot.liveCall, created: false };
+    }
+    const campaign = await this.findCampaign(request);
+    const ctx = this.context();
+    const { state, mutations } = startCall(request, campaign, ctx);
+    // Checked again: another start of this callId may have landed while we looked up the campaign.
+    if (this.calls.has(request.callId)) return this.start(request);
+    const startRecord: Mutation = {
+      table: 'callEvents',
+      doc: {
+        _id: ctx.newId(),
+        _creationTime: ctx.now,
+        liveCallId: state.snapshot.liveCall._id,
+        seq: START_SEQ,
+        type: 'start',
+        hash: state.startHash,
+        receivedAt: ctx.now,
+      },
+    };
+    await this.commit(request.callId, state, [...mutations, startRecord]);
+    return { call: state.snapshot.liveCall, created: true };
+  }
+
+  private async findCampaign(request: StartCallRequest) {
+    if (request.campaignId) {
+      const campaign = await this.options.store.campaigns.get(request.campaignId);
+      if (!campaign) {
+        throw new EarshotError('validation', `No campaign ${request.campaignId}`, {
+          fields: [{ field: 'campaignId', message: 'No such campaign' }],
+        });
+      }
+      return campaign;
+    }
+    // By name: a name without a campaign is accepted (the call just has no script).
+    return request.campaignName
+      ? this.options.store.campaigns.findByName(request.campaignName)
+      : undefined;
+  }
+
+  /** Applies a batch of events, all or nothing, and resolves once it is committed. */
+  async ingest(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse> {
+    this.ensureWritable();
+    const state = this.get(callId);
+    const result = applyEvents(state, events, this.context());
+    const seen = result.state.seen as Map<number, string>;
+    for (const { seq, hash } of result.accepted) seen.set(seq, hash);
+    await this.commit(callId, result.state, result.mutations);
+    return {
+      accepted: result.accepted.length,
+      duplicates: result.duplicates,
+      lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
+    };
+  }
+
+  /** Ends a call with a reason; ending it again with the same reason changes nothing. */
+  async end(callId: string, reason: EndReason): Promise<LiveCall> {
+    this.ensureWritable();
+    const result = endCall(this.get(callId), reason, this.context());
+    await this.commit(callId, result.state, result.mutations);
+    return result.state.snapshot.liveCall;
+  }
+
+  /** The whole call as this process holds it (transcripts in order). */
+  snapshot(callId: string): CallSnapshot | undefined {
+    const state = this.calls.get(callId);
+    if (!state) return undefined;
+    return {
+      ...state.snapshot,
+      liveTranscripts: [...state.snapshot.liveTranscripts].sort((a, b) => a.order - b.order),
+    };
+  }
+
+  liveCalls(): LiveCall[] {
+    return [...this.calls.values()].map((s) => s.snapshot.liveCall);
+  }
+
+  /** Ends, with reason "stale", every live call that has sent nothing for `staleAfterMs`. */
+  async endStale(staleAfterMs: number): Promise<string[]> {
+    const now = this.clock();
+    const stale = [...this.calls.entries()]
+      .filter(
+        ([, s]) => s.snapshot.liveCall.status !== 'ended' && now - s.lastEventAt > staleAfterMs,
+      )
+      .map(([callId]) => callId);
+    for (const callId of stale) {
+      const result = endCall(this.get(callId), 'stale', this.context());
+      await this.commit(callId, result.state, result.mutations);
+      this.options.logger.info({ callId }, 'ended stale call');
+    }
+    return stale;
+  }
+
+  /**
+   * Deletes the live rows of calls that ended more than `retentionMs` ago (analytics and
+   * archive stay), and forgets them here. Runs under a database lock, so several processes
+   * may sweep at once: one does the work, the others skip.
+   */
+  async sweep(retentionMs: number): Promise<{ deleted: number; skipped: boolean }> {
+    const cutoff = new Date(this.clock() - retentionMs).toISOString();
+    const swept = await this.options.store.database.withLock('retention-sweep', (db) =>
+      db
+        .delete(liveCalls)
+        .where(
+          and(
+            eq(liveCalls.status, 'ended'),
+            lt(liveCalls.endedAt, cutoff),
+            ne(liveCalls.endedAt, sql`''`),
+          ),
+        )
+        .returning({ callId: liveCalls.callId }),
+    );
+    if (swept === undefined) return { deleted: 0, skipped: true };
+    for (const { callId } of swept) this.calls.delete(callId);
+    // Another process may have swept calls this one still remembers.
+    for (const [callId, state] of this.calls) {
+      const endedAt = state.snapshot.liveCall.endedAt;
+      if (endedAt !== undefined && endedAt < cutoff) this.calls.delete(callId);
+    }
+    return { deleted: swept.length, skipped: false };
+  }
+}

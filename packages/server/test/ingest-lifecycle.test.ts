@@ -1,0 +1,181 @@
+// The call lifecycle over HTTP on both databases: start, 200 mixed events, end, roll-up,
+// retention; replays and shuffles leave the same rows.
+import { eq } from 'drizzle-orm';
+import type { IngestEvent } from '@earshot/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../src/store/schema.ts';
+import { callRows, comparable } from './support/call-rows.ts';
+import { DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
+import { startTestEarshot, type TestEarshot } from './support/earshot.ts';
+import { SALES_CAMPAIGN, scriptedEvents, startRequest } from './support/scripted-call.ts';
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !postgresAvailable)(`call lifecycle [${kind}]`, () => {
+    let t: TestEarshot;
+    beforeAll(async () => {
+      t = await startTestEarshot(kind);
+      const created = await t.request('POST', '/api/v1/campaigns', SALES_CAMPAIGN, {
+        authorization: `Bearer ${t.manageKey}`,
+      });
+      expect(created.status).toBe(201);
+    });
+    afterAll(() => t.cleanup());
+
+    async function sendAll(callId: string, events: IngestEvent[], batchSize: number, times = 1) {
+      for (let i = 0; i < events.length; i += batchSize) {
+        const batch = events.slice(i, i + batchSize);
+        for (let n = 0; n < times; n++) {
+          const response = await t.request('POST', `/api/v1/calls/${callId}/events`, {
+            events: batch,
+          });
+          expect(response.status, JSON.stringify(response.body)).toBe(200);
+          expect(response.body).toMatchObject(
+            n === 0 ? { accepted: batch.length } : { accepted: 0, duplicates: batch.length },
+          );
+        }
+      }
+    }
+
+    it('stores a whole scripted call, rolls it up at the end, and expires the live rows an hour later', async () => {
+      const start = await t.request('POST', '/api/v1/calls', startRequest('lifecycle-1'));
+      expect(start.status).toBe(201);
+      expect(start.body.call).toMatchObject({
+        status: 'connecting',
+        campaignName: SALES_CAMPAIGN.name,
+        currentPhase: 'Opening',
+      });
+
+      const events = scriptedEvents(200);
+      t.clock.advance(30_000);
+      await sendAll('lifecycle-1', events.slice(0, 100), 25);
+      t.clock.advance(30_000);
+      await sendAll('lifecycle-1', events.slice(100), 25);
+      t.clock.advance(60_000);
+      const ended = await t.request('POST', '/api/v1/calls/lifecycle-1/end', {
+        reason: 'completed',
+      });
+      expect(ended.status).toBe(200);
+
+      const rows = await callRows(t.earshot.store, 'lifecycle-1');
+      const call = rows.liveCalls[0]!;
+      expect(call).toMatchObject({
+        status: 'ended',
+        endReason: 'completed',
+        endedAt: '2026-11-23T10:02:00.000Z',
+        duration: 120,
+        isRecording: false,
+      });
+      expect(rows.callEvents).toHaveLength(201); // 200 events and the start
+      // One row per transcript segment, each holding its final text.
+      const finals = events.filter(
+        (e): e is Extract<IngestEvent, { type: 'transcript' }> =>
+          e.type === 'transcript' && e.isFinal,
+      );
+      const segments = new Set(
+        events.flatMap((e) => (e.type === 'transcript' ? [e.segmentId] : [])),
+      );
+      expect(rows.liveTranscripts).toHaveLength(segments.size);
+      const stored = new Map(rows.liveTranscripts.map((r) => [r.segmentId, r]));
+      for (const final of finals)
+        expect(stored.get(final.segmentId)).toMatchObject({
+          text: final.text,
+          isFinal: true,
+          speaker: final.speaker,
+        });
+      expect(rows.callObjectives.find((o) => o.objective === 'Confirm identity')).toMatchObject({
+        status: 'completed',
+      });
+      expect(rows.callPhases.map((p) => [p.phase, p.status])).toEqual(
+        expect.arrayContaining([
+          ['Opening', 'completed'],
+          ['Discovery', 'completed'],
+          ['Pitch', 'completed'],
+        ]),
+      );
+      expect(rows.nextActions).toHaveLength(events.filter((e) => e.type === 'next_action').length);
+      expect(rows.coachingRecommendations.length).toBeGreaterThan(0);
+      expect(rows.coachingRecommendations.every((c) => c.isActive === false)).toBe(true);
+      expect(rows.callSystemConfig[0]).toMatchObject({
+        sipProvider: 'Twilio',
+        costPerMinute: 0.12,
+      });
+      // Cost accrues from the first health event (at 0:30 of the call) to the end (2:00).
+      expect(rows.callSystemConfig[0]!.totalCost).toBeCloseTo(0.12 * 1.5, 5);
+
+      const [analytics] = await t.earshot.store.database.db
+        .select()
+        .from(schema.callAnalytics)
+        .where(eq(schema.callAnalytics.callId, 'lifecycle-1'));
+      expect(analytics).toMatchObject({
+        endReason: 'completed',
+        durationSeconds: 120,
+        transcriptChunks: finals.length,
+        objectivesTotal: 2,
+      });
+      expect(analytics!.objectivesCompleted).toBe(
+        events.filter((e) => e.type === 'objective' && e.status === 'completed').length,
+      );
+      const archive = await t.earshot.store.analytics.archivedTranscript('lifecycle-1');
+      expect(archive.map((line) => line.text)).toEqual(finals.map((f) => f.text));
+
+      // Retention: nothing is deleted before end + 1 h; everything live is after it.
+      t.clock.advance(59 * 60_000);
+      await t.earshot.sweeper.runOnce();
+      expect((await callRows(t.earshot.store, 'lifecycle-1')).liveCalls).toHaveLength(1);
+      t.clock.advance(2 * 60_000);
+      await t.earshot.sweeper.runOnce();
+      const after = await callRows(t.earshot.store, 'lifecycle-1');
+      for (const [table, list] of Object.entries(after)) expect(list, table).toEqual([]);
+      // No detail row of the call survives anywhere (cascade).
+      const orphans = await t.earshot.store.database.db
+        .select()
+        .from(schema.liveTranscripts)
+        .where(eq(schema.liveTranscripts.liveCallId, call._id as string));
+      expect(orphans).toEqual([]);
+      expect(await t.earshot.store.analytics.findByCallId('lifecycle-1')).toBeDefined();
+      expect(await t.earshot.store.analytics.archivedTranscript('lifecycle-1')).toHaveLength(
+        finals.length,
+      );
+    });
+
+    it('leaves exactly the same rows when every request is sent twice and transcripts are shuffled', async () => {
+      const events = scriptedEvents(200);
+      await t.request('POST', '/api/v1/calls', startRequest('replay-a'));
+      await sendAll('replay-a', events, 20);
+
+      // Same events; transcripts shuffled among themselves (other kinds keep their places,
+      // as status changes must stay in order), every request sent twice.
+      const transcriptSlots = events
+        .map((e, i) => (e.type === 'transcript' ? i : -1))
+        .filter((i) => i >= 0);
+      const shuffledTranscripts = [...transcriptSlots]
+        .sort((a, b) => ((a * 7919) % 211) - ((b * 7919) % 211))
+        .map((i) => events[i]!);
+      const shuffled = events.map((e) =>
+        e.type === 'transcript' ? shuffledTranscripts.shift()! : e,
+      );
+      await t.request('POST', '/api/v1/calls', startRequest('replay-b'));
+      expect((await t.request('POST', '/api/v1/calls', startRequest('replay-b'))).status).toBe(200);
+      await sendAll('replay-b', shuffled, 20, 2);
+
+      const a = comparable(await callRows(t.earshot.store, 'replay-a'));
+      const b = comparable(await callRows(t.earshot.store, 'replay-b'));
+      // The event log records arrival; everything derived from the events must match.
+      const { callEvents: logA, ...restA } = a;
+      const { callEvents: logB, ...restB } = b;
+      expect(restB).toEqual(restA);
+      expect(logB).toHaveLength(logA!.length);
+    });
+
+    it('ends a call that sends nothing for the stale timeout, with reason "stale"', async () => {
+      await t.request('POST', '/api/v1/calls', startRequest('stale-1'));
+      await t.request('POST', '/api/v1/calls/stale-1/events', {
+        events: [{ type: 'status', seq: 1, status: 'ringing' }],
+      });
+      t.clock.advance(11 * 60_000);
+      await t.earshot.sweeper.runOnce();
+      const [call] = (await callRows(t.earshot.store, 'stale-1')).liveCalls;
+      expect(call).toMatchObject({ status: 'ended', endReason: 'stale' });
+    });
+  });
+}
