@@ -66,6 +66,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
   });
 
+  // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((error, request, reply) => {
     const earshot = asEarshotError(error);
     if (earshot.status >= 500)
