@@ -71,8 +71,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setErrorHandler((error, request, reply) => {
     const earshot = asEarshotError(error);
-    if (earshot.status >= 500)
+    // A 503 is an expected state (the outage is logged once by the write-behind), not a bug.
+    if (earshot.status >= 500 && earshot.kind !== 'unavailable') {
       request.log.error({ err: earshot.cause ?? earshot }, earshot.message);
+    }
     return sendProblem(reply, earshot);
   });
   app.setNotFoundHandler((request, reply) =>

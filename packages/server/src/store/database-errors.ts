@@ -46,11 +46,19 @@ export function isUnavailable(error: unknown): boolean {
   const driver = findDriverError(error);
   if (driver?.code && (UNAVAILABLE_CODES.has(driver.code) || driver.code.startsWith('08')))
     return true;
-  const message = error instanceof Error ? error.message : '';
-  // node-postgres reports a dropped or refused connection without a code on some paths.
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    message,
-  );
+  // node-postgres reports a dropped or refused connection without a code on some paths, and
+  // drizzle wraps it: look through the whole cause chain.
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (
+      /Connection terminated|ECONNREFUSED|ECONNRESET|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+        current.message,
+      )
+    ) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
 }
 
 /**

@@ -78,6 +78,9 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
+  // The same for a checked-out client between queries: its pending query rejects, and the
+  // write-behind reports the outage; the event itself must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePostgres(pool, { schema, casing: 'snake_case' }) as unknown as Db;
   return {
     kind: 'postgres',

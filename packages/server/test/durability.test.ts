@@ -1,0 +1,248 @@
+// An acknowledged event is never lost: not on kill -9 (real entry point, both databases), not
+// while PostgreSQL is unreachable (503s, no 2xx for anything uncommitted, recovery on return).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IngestEvent } from '@earshot/protocol';
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createEarshot } from '../src/server.ts';
+import { openStore, type Store } from '../src/store/index.ts';
+import { callEvents, liveCalls } from '../src/store/schema.ts';
+import {
+  createPostgresDatabase,
+  DATABASE_KINDS,
+  postgresAvailable,
+  TEST_POSTGRES_URL,
+} from './support/databases.ts';
+import { scriptedEvents, startRequest } from './support/scripted-call.ts';
+import { runCli, startServerProcess } from './support/server-process.ts';
+import { startTcpProxy } from './support/tcp-proxy.ts';
+
+const CALLS = ['durable-1', 'durable-2', 'durable-3'];
+const BATCH = 10;
+
+type Send = (
+  callId: string,
+  events: IngestEvent[],
+) => Promise<{ status: number; retryAfter?: string | undefined }>;
+
+/** Sends each call's events in batches until stopped; returns the seqs acknowledged per call. */
+function loadUntil(send: Send, stop: () => boolean) {
+  const acked = new Map<string, number[]>(CALLS.map((c) => [c, []]));
+  const statuses: number[] = [];
+  const retryAfter: string[] = [];
+  const events = scriptedEvents(3000);
+  const loops = CALLS.map(async (callId) => {
+    let next = 0;
+    while (!stop() && next < events.length) {
+      const batch = events.slice(next, next + BATCH);
+      let response;
+      try {
+        response = await send(callId, batch);
+      } catch {
+        await new Promise((r) => setTimeout(r, 50)); // server gone: keep trying until stopped
+        continue;
+      }
+      statuses.push(response.status);
+      if (response.status === 200) {
+        acked.get(callId)!.push(...batch.map((e) => e.seq));
+        next += BATCH;
+      } else {
+        if (response.retryAfter) retryAfter.push(response.retryAfter);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+  return { acked, statuses, retryAfter, done: Promise.all(loops), events };
+}
+
+async function committedSeqs(store: Store, callId: string): Promise<number[]> {
+  const [call] = await store.database.db
+    .select()
+    .from(liveCalls)
+    .where(eq(liveCalls.callId, callId));
+  if (!call) return [];
+  const rows = await store.database.db
+    .select({ seq: callEvents.seq })
+    .from(callEvents)
+    .where(eq(callEvents.liveCallId, call._id));
+  return rows.map((r) => r.seq).filter((seq) => seq > 0);
+}
+
+function httpSender(baseUrl: string, key: string): Send {
+  return async (callId, events) => {
+    const response = await fetch(`${baseUrl}/api/v1/calls/${callId}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    await response.arrayBuffer();
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after') ?? undefined,
+    };
+  };
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !postgresAvailable)(
+    `kill -9 during load [${kind}]`,
+    () => {
+      const cleanups: Array<() => Promise<void> | void> = [];
+      afterAll(async () => {
+        for (const cleanup of cleanups.reverse()) await cleanup();
+      });
+
+      it('keeps every acknowledged event exactly once across a kill -9 and restart', async () => {
+        let args: string[];
+        let target: Parameters<typeof openStore>[0];
+        if (kind === 'pglite') {
+          const dir = mkdtempSync(join(tmpdir(), 'earshot-kill-'));
+          cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+          args = ['--data-dir', dir];
+          target = { kind: 'pglite', dataDir: dir };
+        } else {
+          const database = await createPostgresDatabase();
+          cleanups.push(() => database.drop());
+          args = ['--database-url', database.url];
+          target = { kind: 'postgres', url: database.url };
+        }
+        const keyOutput = await runCli([
+          'keys',
+          'create',
+          '--name',
+          'load',
+          '--scope',
+          'ingest',
+          ...args,
+        ]);
+        const key = /(esk_\S+)/.exec(keyOutput)![1]!;
+
+        const first = await startServerProcess(args);
+        cleanups.push(() => first.kill9());
+        for (const callId of CALLS) {
+          const response = await fetch(`${first.url}/api/v1/calls`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(startRequest(callId)),
+          });
+          expect(response.status).toBe(201);
+        }
+        let stopped = false;
+        const load = loadUntil(httpSender(first.url, key), () => stopped);
+        await new Promise((r) => setTimeout(r, 1500));
+        await first.kill9();
+        stopped = true;
+        await load.done;
+        const ackedTotal = [...load.acked.values()].reduce((n, seqs) => n + seqs.length, 0);
+        expect(ackedTotal).toBeGreaterThan(0);
+
+        // Restarted, the server recognises every acknowledged event as already received.
+        const second = await startServerProcess(args);
+        cleanups.push(() => second.kill9());
+        const send = httpSender(second.url, key);
+        for (const [callId, seqs] of load.acked) {
+          for (let i = 0; i < seqs.length; i += BATCH) {
+            const batch = load.events.filter((e) => seqs.slice(i, i + BATCH).includes(e.seq));
+            const response = await fetch(`${second.url}/api/v1/calls/${callId}/events`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ events: batch }),
+            });
+            expect(response.status).toBe(200);
+            expect(await response.json()).toMatchObject({ accepted: 0, duplicates: batch.length });
+          }
+          // And takes the rest of the call from where it stopped.
+          const next = load.events.filter((e) => e.seq > Math.max(0, ...seqs)).slice(0, BATCH);
+          expect((await send(callId, next)).status).toBe(200);
+        }
+        await second.stop();
+
+        const store = await openStore(target);
+        try {
+          for (const [callId, seqs] of load.acked) {
+            const committed = await committedSeqs(store, callId);
+            expect(new Set(committed).size, 'no seq stored twice').toBe(committed.length);
+            expect(committed).toEqual(expect.arrayContaining(seqs));
+          }
+        } finally {
+          await store.close();
+        }
+      });
+    },
+  );
+}
+
+describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => {
+  it('answers 503 with Retry-After, acknowledges nothing uncommitted, and recovers by itself', async () => {
+    const database = await createPostgresDatabase();
+    const upstream = new URL(TEST_POSTGRES_URL);
+    const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const config = loadConfig({ 'database-url': viaProxy.toString(), 'data-dir': 'memory://' }, {});
+    const earshot = await createEarshot(
+      config,
+      pino({ level: process.env.DEBUG_DURABILITY ? 'debug' : 'silent' }),
+    );
+    try {
+      const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest'] })).key;
+      const inject = async (url: string, body: unknown) => {
+        const response = await earshot.app.inject({
+          method: 'POST',
+          url,
+          headers: { authorization: `Bearer ${key}` },
+          payload: body as object,
+        });
+        return {
+          status: response.statusCode,
+          retryAfter: response.headers['retry-after'] as string | undefined,
+        };
+      };
+      for (const callId of CALLS)
+        expect((await inject('/api/v1/calls', startRequest(callId))).status).toBe(201);
+
+      let stopped = false;
+      const load = loadUntil(
+        (callId, events) => inject(`/api/v1/calls/${callId}/events`, { events }),
+        () => stopped,
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, 1500));
+      const duringOutage = load.statuses.length;
+      await proxy.restore();
+      if (process.env.DEBUG_DURABILITY)
+        console.log(
+          'restored',
+          load.statuses.length,
+          earshot.writer.backlog,
+          earshot.writer.available,
+        );
+      // Recovery: acknowledgements resume without any restart.
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !load.statuses.slice(duringOutage).includes(200)) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      stopped = true;
+      await load.done;
+
+      expect(load.statuses).toContain(503);
+      expect(load.retryAfter.length).toBeGreaterThan(0);
+      expect(load.statuses.slice(duringOutage)).toContain(200);
+      expect(load.statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      await earshot.writer.flush();
+      for (const [callId, seqs] of load.acked) {
+        expect(await committedSeqs(earshot.store, callId)).toEqual(expect.arrayContaining(seqs));
+      }
+    } finally {
+      await earshot.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
