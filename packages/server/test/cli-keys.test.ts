@@ -1,0 +1,49 @@
+// `earshot keys`: create prints the key once and stores only its hash; list and revoke.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../src/auth/api-keys.ts';
+import { openStore } from '../src/store/index.ts';
+import { apiKeys } from '../src/store/schema.ts';
+import { runCli } from './support/server-process.ts';
+
+describe('earshot keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-keys-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a key shown once, stored hashed, then lists and revokes it', async () => {
+    const created = await runCli([
+      'keys',
+      'create',
+      '--name',
+      'pipeline',
+      '--scope',
+      'ingest',
+      '--data-dir',
+      dir,
+    ]);
+    const key = /(esk_[a-z0-9]{12}_\S+)/.exec(created)![1]!;
+    expect(created).toMatch(/not shown again/);
+
+    let store = await openStore({ kind: 'pglite', dataDir: dir });
+    const [row] = await store.database.db.select().from(apiKeys);
+    expect(JSON.stringify(row)).not.toContain(key.split('_')[2]);
+    expect((await new ApiKeyStore(store.database.db).verify(key)).scopes).toEqual(['ingest']);
+    await store.close();
+
+    const listed = await runCli(['keys', 'list', '--data-dir', dir]);
+    expect(listed).toMatch(/pipeline\s+\[ingest\]\s+active/);
+    await runCli(['keys', 'revoke', row!._id, '--data-dir', dir]);
+
+    store = await openStore({ kind: 'pglite', dataDir: dir });
+    await expect(new ApiKeyStore(store.database.db).verify(key)).rejects.toThrow(/revoked/);
+    await store.close();
+  });
+
+  it('refuses an unknown scope with exit code 2', async () => {
+    await expect(
+      runCli(['keys', 'create', '--name', 'x', '--scope', 'root', '--data-dir', dir]),
+    ).rejects.toThrow(/exited with 2[\s\S]*unknown scope root/);
+  });
+});
