@@ -5,3 +5,4 @@ export * from './event-hash.ts';
 export * from './live-call.ts';
 export * from './mutations.ts';
 export * from './rollup.ts';
+export * from './wallboard.ts';

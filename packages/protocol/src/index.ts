@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './documents.ts';
 export * from './campaigns.ts';
 export * from './ingest.ts';
+export * from './realtime.ts';

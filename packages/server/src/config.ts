@@ -98,6 +98,30 @@ export const OPTIONS = {
     schema: z.coerce.number().min(1).default(60),
     defaultText: '60',
   },
+  allowedOrigins: {
+    flag: '--allowed-origins',
+    env: 'EARSHOT_ALLOWED_ORIGINS',
+    description:
+      "Comma-separated browser origins allowed on the realtime socket besides the server's own",
+    schema: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
+    defaultText: '(none: same origin only)',
+  },
+  realtimeHistory: {
+    flag: '--realtime-history',
+    env: 'EARSHOT_REALTIME_HISTORY',
+    description:
+      'Changes kept per call for clients resuming after a disconnect (the wallboard keeps 5×)',
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    defaultText: '1000',
+  },
   logLevel: {
     flag: '--log-level',
     env: 'EARSHOT_LOG_LEVEL',

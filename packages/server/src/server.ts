@@ -10,6 +10,9 @@ import { CallService } from './ingest/call-service.ts';
 import { RetentionSweeper } from './jobs/retention-sweeper.ts';
 import type { Timers } from './jobs/service.ts';
 import { WriteBehind } from './jobs/write-behind.ts';
+import { InProcessBus, type RealtimeBus } from './realtime/bus.ts';
+import { Hub } from './realtime/hub.ts';
+import type { RealtimeOptions } from './realtime/realtime-routes.ts';
 import { MutationStore } from './store/mutation-store.ts';
 import { openStore, type DatabaseTarget, type Store } from './store/index.ts';
 
@@ -20,6 +23,8 @@ export interface Earshot {
   readonly keys: ApiKeyStore;
   readonly writer: WriteBehind;
   readonly sweeper: RetentionSweeper;
+  readonly bus: RealtimeBus;
+  readonly hub: Hub;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -28,6 +33,8 @@ export interface Earshot {
 export interface Overrides {
   clock?: () => number;
   timers?: Timers;
+  /** Realtime connection limits (tests make them small). */
+  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -48,16 +55,21 @@ export async function createEarshot(
     'opening database',
   );
   const store = await openStore(target);
-  const mutations = new MutationStore(store.database.db);
+  const mutations = new MutationStore(store.database);
   const writer = new WriteBehind({
     commit: (batch) => mutations.commit(batch),
     logger,
     flushIntervalMs: config.flushIntervalMs,
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
-  const calls = new CallService({ store, writer, logger, clock });
+  const bus = new InProcessBus();
+  const calls = new CallService({ store, writer, bus, logger, clock });
   const restored = await calls.load();
   if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
+  const hub = new Hub(bus, calls, {
+    callHistory: config.realtimeHistory,
+    wallboardHistory: config.realtimeHistory * 5,
+  });
   const keys = new ApiKeyStore(store.database.db, clock);
   const sweeper = new RetentionSweeper({
     calls,
@@ -67,7 +79,17 @@ export async function createEarshot(
     staleAfterMs: config.staleAfterSeconds * 1000,
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
-  const app = await buildApp({ store, calls, keys, logger, clock, bodyLimit: config.maxBodyBytes });
+  const app = await buildApp({
+    store,
+    calls,
+    keys,
+    hub,
+    logger,
+    clock,
+    bodyLimit: config.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+    ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
+  });
   writer.start();
   sweeper.start();
 
@@ -79,6 +101,8 @@ export async function createEarshot(
     keys,
     writer,
     sweeper,
+    bus,
+    hub,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -88,7 +112,11 @@ export async function createEarshot(
     async close() {
       if (closed) return;
       closed = true;
-      await app.close(); // stops accepting; in-flight requests finish
+      // Stop accepting; in-flight requests finish; open sockets are told the server is going away.
+      for (const client of app.websocketServer?.clients ?? [])
+        client.close(1001, 'server shutting down');
+      await app.close();
+      hub.close();
       await sweeper.drain();
       await writer.drain(); // every accepted write is committed (unless the database is gone)
       await sweeper.stop();

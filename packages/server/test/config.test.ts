@@ -17,6 +17,8 @@ describe('configuration', () => {
       retentionMinutes: 60,
       staleAfterSeconds: 600,
       sweepIntervalSeconds: 60,
+      allowedOrigins: [],
+      realtimeHistory: 1000,
       logLevel: 'info',
     });
     expect(config.databaseUrl).toBeUndefined();

@@ -8,7 +8,7 @@ import type { Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
 
-export const API_KEY_SCOPES = ['ingest', 'manage'] as const;
+export const API_KEY_SCOPES = ['ingest', 'manage', 'monitor'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKeyInfo {

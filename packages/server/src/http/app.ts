@@ -18,12 +18,18 @@ import { callRoutes } from './call-routes.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { openApiRoutes } from './openapi.ts';
+import type { Hub } from '../realtime/hub.ts';
+import { realtimeRoutes, type RealtimeOptions } from '../realtime/realtime-routes.ts';
 
 export interface AppDependencies {
   store: Store;
   calls: CallService;
   keys: ApiKeyStore;
+  hub: Hub;
   logger: Logger;
+  /** Browser origins allowed on the realtime socket besides the server's own. */
+  allowedOrigins?: readonly string[];
+  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
   /** Milliseconds since the epoch, injected so tests control time. */
   clock: () => number;
   /** Largest request body accepted (413 above it). */
@@ -86,5 +92,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(openApiRoutes(), { prefix: '/api/v1' });
   await app.register(callRoutes(deps), { prefix: '/api/v1' });
   await app.register(campaignRoutes(deps), { prefix: '/api/v1' });
+  await app.register(
+    realtimeRoutes({
+      hub: deps.hub,
+      keys: deps.keys,
+      allowedOrigins: deps.allowedOrigins ?? [],
+      ...deps.realtime,
+    }),
+    { prefix: '/api/v1' },
+  );
   return app;
 }

@@ -9,9 +9,12 @@ import {
   restoreCall,
   startCall,
   startHash,
+  wallboardEntry,
   type CallState,
   type EngineContext,
   type Mutation,
+  type WallboardEntry,
+  type WritableTable,
 } from '@earshot/engine';
 import {
   EarshotError,
@@ -25,19 +28,29 @@ import {
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { WriteBehind } from '../jobs/write-behind.ts';
+import type { RealtimeBus } from '../realtime/bus.ts';
+import type { SnapshotSource } from '../realtime/hub.ts';
 import type { Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
-/** Something that wants to hear about every committed-or-about-to-be change (the hub). */
-export type ChangeListener = (
-  callId: string,
-  state: CallState,
-  mutations: readonly Mutation[],
-) => void;
+/** The seed's ten tables: what subscribers see change (the event log and roll-up are internal). */
+const PUBLISHED_TABLES = new Set<WritableTable>([
+  'liveCalls',
+  'liveTranscripts',
+  'callObjectives',
+  'nextActions',
+  'livePerformanceMetrics',
+  'supervisorActions',
+  'coachingRecommendations',
+  'callPhases',
+  'callSystemConfig',
+  'sentimentAnalysis',
+]);
 
 export interface CallServiceOptions {
   store: Store;
   writer: WriteBehind;
+  bus: RealtimeBus;
   logger: Logger;
   clock?: () => number;
   newId?: () => string;
@@ -46,20 +59,14 @@ export interface CallServiceOptions {
 /** seq 0 in the event log holds the hash of the start request. */
 const START_SEQ = 0;
 
-export class CallService {
+export class CallService implements SnapshotSource {
   private readonly calls = new Map<string, CallState>();
-  private readonly listeners = new Set<ChangeListener>();
   private readonly clock: () => number;
   private readonly newId: () => string;
 
   constructor(private readonly options: CallServiceOptions) {
     this.clock = options.clock ?? Date.now;
     this.newId = options.newId ?? randomUUID;
-  }
-
-  onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   private context(): EngineContext {
@@ -81,10 +88,18 @@ export class CallService {
     return state;
   }
 
+  /**
+   * Makes a change current: the new state is kept, subscribers hear of it now (before the
+   * database write finishes), and the promise settles once the write is committed.
+   */
   private commit(callId: string, state: CallState, mutations: readonly Mutation[]): Promise<void> {
     this.calls.set(callId, state);
-    if (mutations.length > 0)
-      for (const listener of this.listeners) listener(callId, state, mutations);
+    if (mutations.length > 0) {
+      const changes = mutations
+        .filter((m) => PUBLISHED_TABLES.has(m.table))
+        .map((m) => ({ table: m.table, doc: m.doc as unknown as Record<string, unknown> }));
+      this.options.bus.publish({ callId, changes, entry: wallboardEntry(state.snapshot) });
+    }
     return this.options.writer.write(mutations);
   }
 
@@ -210,6 +225,14 @@ export class CallService {
     return [...this.calls.values()].map((s) => s.snapshot.liveCall);
   }
 
+  callSnapshot(callId: string): CallSnapshot | undefined {
+    return this.snapshot(callId);
+  }
+
+  wallboardEntries(): WallboardEntry[] {
+    return [...this.calls.values()].map((s) => wallboardEntry(s.snapshot));
+  }
+
   /** Ends, with reason "stale", every live call that has sent nothing for `staleAfterMs`. */
   async endStale(staleAfterMs: number): Promise<string[]> {
     const now = this.clock();
@@ -246,11 +269,22 @@ export class CallService {
         .returning({ callId: liveCalls.callId }),
     );
     if (swept === undefined) return { deleted: 0, skipped: true };
-    for (const { callId } of swept) this.calls.delete(callId);
-    // Another process may have swept calls this one still remembers.
+    // Forget swept calls, including any another process swept that this one still remembers.
+    const gone = new Set(swept.map((row) => row.callId));
     for (const [callId, state] of this.calls) {
       const endedAt = state.snapshot.liveCall.endedAt;
-      if (endedAt !== undefined && endedAt < cutoff) this.calls.delete(callId);
+      if (endedAt !== undefined && endedAt < cutoff) gone.add(callId);
+    }
+    for (const callId of gone) {
+      const state = this.calls.get(callId);
+      if (!state) continue;
+      this.calls.delete(callId);
+      this.options.bus.publish({
+        callId,
+        changes: [],
+        entry: wallboardEntry(state.snapshot),
+        removed: true,
+      });
     }
     return { deleted: swept.length, skipped: false };
   }

@@ -11,6 +11,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { isUnavailable } from './database-errors.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -33,6 +34,12 @@ export interface Database {
   migrate(): Promise<void>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
+  /**
+   * Runs `work` in one transaction. Prefer this to `db.transaction`: on PostgreSQL it always
+   * returns its connection to the pool, also when the connection died before BEGIN (drizzle's
+   * pool transaction leaks the client then, and a later pool.end() waits for it forever).
+   */
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /**
    * Runs `work` in a transaction holding a named lock that every Earshot process sharing the
    * database respects. Resolves to undefined, without running it, when another holds the lock.
@@ -64,6 +71,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     // PGlite is single-process and serialises queries itself: no lock needed.
     migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     ping: () => ping(db),
+    transaction: (work) => db.transaction((tx) => work(tx as unknown as Db)),
     // One process owns a PGlite directory, so the lock is the transaction itself.
     withLock: (_name, work) => db.transaction((tx) => work(tx as unknown as Db)),
     close: () => client.close(),
@@ -82,6 +90,23 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   // write-behind reports the outage; the event itself must not crash the process.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePostgres(pool, { schema, casing: 'snake_case' }) as unknown as Db;
+
+  async function transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      // A drizzle handle over this one client; its transaction never touches the pool.
+      const single = drizzlePostgres(client, { casing: 'snake_case' }) as unknown as Db;
+      return await single.transaction((tx) => work(tx as unknown as Db));
+    } catch (error) {
+      // A connection that failed is discarded rather than handed to the next caller.
+      if (isUnavailable(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   return {
     kind: 'postgres',
     db,
@@ -98,8 +123,9 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
       }
     },
     ping: () => ping(db),
+    transaction,
     withLock: (name, work) =>
-      db.transaction(async (tx) => {
+      transaction(async (tx) => {
         const result = await tx.execute(
           sql`select pg_try_advisory_xact_lock(hashtext(${name})) as locked`,
         );

@@ -2,7 +2,7 @@
 // in one transaction. Used by the write-behind service; nothing else writes live call data.
 import { WRITE_ORDER, type Mutation, type WritableTable } from '@earshot/engine';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from './database.ts';
+import type { Database } from './database.ts';
 import { toEarshotError } from './database-errors.ts';
 import { insertMany } from './rows.ts';
 import * as schema from './schema.ts';
@@ -42,18 +42,16 @@ export function coalesce(mutations: readonly Mutation[]): Array<[WritableTable, 
 }
 
 export class MutationStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly database: Database) {}
 
   /** Writes every mutation in one transaction: all of them or none. */
   async commit(mutations: readonly Mutation[]): Promise<void> {
     const groups = coalesce(mutations);
     if (groups.length === 0) return;
     try {
-      await this.db.transaction(async (tx) => {
+      await this.database.transaction(async (tx) => {
         for (const [table, docs] of groups) {
-          await insertMany(tx as unknown as Db, TABLES[table], docs as never[], undefined, {
-            upsert: true,
-          });
+          await insertMany(tx, TABLES[table], docs as never[], undefined, { upsert: true });
         }
       });
     } catch (error) {

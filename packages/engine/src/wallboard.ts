@@ -1,0 +1,73 @@
+// A wallboard row: what the board shows for one call, derived from the call's state.
+// The customer's phone is masked here, before it leaves the server.
+import type { CallSnapshot, LiveCall, SentimentTrend } from '@earshot/protocol';
+
+export interface WallboardEntry {
+  callId: string;
+  liveCallId: string;
+  agentName: string;
+  customerName: string;
+  /** All but the last four digits replaced by •. */
+  customerPhone: string;
+  campaignId?: string;
+  campaignName: string;
+  status: LiveCall['status'];
+  startTime: string;
+  duration: number;
+  currentPhase: string;
+  currentSpeaker?: 'agent' | 'customer';
+  isRecording: boolean;
+  sentiment?: { positive: number; neutral: number; negative: number; trend: SentimentTrend };
+  conversionProbability?: number;
+  /** True while any pipeline service reports an error. */
+  pipelineError: boolean;
+  endedAt?: string;
+  endReason?: string;
+  updatedAt: number;
+}
+
+/** "+44 7700 900123" → "+•• •••• ••0123". */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '').length;
+  let seen = 0;
+  return phone.replace(/\d/g, (digit) => (++seen > digits - 4 ? digit : '•'));
+}
+
+export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
+  const call = snapshot.liveCall;
+  const system = snapshot.callSystemConfig;
+  const sentiment = snapshot.sentimentAnalysis;
+  const metrics = snapshot.livePerformanceMetrics.at(-1);
+  return {
+    callId: call.callId,
+    liveCallId: call._id,
+    agentName: call.agentName,
+    customerName: call.customerName,
+    customerPhone: maskPhone(call.customerPhone),
+    ...(call.campaignId ? { campaignId: call.campaignId } : {}),
+    campaignName: call.campaignName,
+    status: call.status,
+    startTime: call.startTime,
+    duration: call.duration,
+    currentPhase: call.currentPhase,
+    ...(call.currentSpeaker ? { currentSpeaker: call.currentSpeaker } : {}),
+    isRecording: call.isRecording,
+    ...(sentiment
+      ? {
+          sentiment: {
+            positive: sentiment.positivePercentage,
+            neutral: sentiment.neutralPercentage,
+            negative: sentiment.negativePercentage,
+            trend: sentiment.trend,
+          },
+        }
+      : {}),
+    ...(metrics ? { conversionProbability: metrics.conversionProbability } : {}),
+    pipelineError: system
+      ? [system.sipStatus, system.sttStatus, system.llmStatus, system.ttsStatus].includes('error')
+      : false,
+    ...(call.endedAt ? { endedAt: call.endedAt } : {}),
+    ...(call.endReason ? { endReason: call.endReason } : {}),
+    updatedAt: call.updatedAt,
+  };
+}

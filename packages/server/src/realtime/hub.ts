@@ -1,0 +1,141 @@
+// The hub: turns call updates from the bus into versioned topic streams and fans them out to
+// sessions. Each topic (one call, or the wallboard) has a version that grows by one per
+// change and a bounded history, so a reconnecting client gets exactly what it missed or is
+// told to resync. A snapshot and the stream after it never gap: updates arrive synchronously
+// and the snapshot is read in the same tick as its version.
+import type { WallboardEntry } from '@earshot/engine';
+import type { CallChange, CallSnapshot, WallboardChange, WallboardFilter } from '@earshot/protocol';
+import type { CallUpdate, RealtimeBus } from './bus.ts';
+import type { Session } from './session.ts';
+
+export interface SnapshotSource {
+  callSnapshot(callId: string): CallSnapshot | undefined;
+  wallboardEntries(): WallboardEntry[];
+}
+
+export type TopicChange = CallChange | WallboardChange;
+
+interface LogEntry {
+  version: number;
+  changes: TopicChange[];
+}
+
+/** A topic's version and its recent changes, oldest first. */
+export class TopicLog {
+  readonly entries: LogEntry[] = [];
+  constructor(
+    public version: number,
+    private readonly limit: number,
+  ) {}
+
+  append(changes: TopicChange[]): number {
+    this.version += 1;
+    this.entries.push({ version: this.version, changes });
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    return this.version;
+  }
+
+  /** The entries after `version`, or undefined when some of them are no longer held. */
+  since(version: number): LogEntry[] | undefined {
+    if (version === this.version) return [];
+    if (version > this.version) return undefined; // from another server run, or invented
+    const oldest = this.entries[0]?.version ?? this.version + 1;
+    if (version < oldest - 1) return undefined;
+    return this.entries.filter((e) => e.version > version);
+  }
+}
+
+export interface HubOptions {
+  /** Changes kept per call topic for resume. */
+  callHistory?: number;
+  /** Changes kept for the wallboard topic for resume. */
+  wallboardHistory?: number;
+  /**
+   * First version of every topic, minus one. Defaults to the start time in milliseconds × 1000,
+   * so versions from an earlier run of the server are always older than this run's history
+   * and a client resuming with one gets a resync.
+   */
+  versionBase?: number;
+}
+
+export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.status && !filter.status.includes(entry.status)) return false;
+  if (filter.campaignId && entry.campaignId !== filter.campaignId) return false;
+  if (filter.agentName && entry.agentName !== filter.agentName) return false;
+  return true;
+}
+
+export class Hub {
+  private readonly callLogs = new Map<string, TopicLog>();
+  readonly wallboard: TopicLog;
+  private readonly entries = new Map<string, { entry: WallboardEntry; json: string }>();
+  private readonly sessions = new Set<Session>();
+  private readonly unsubscribe: () => void;
+  private readonly callHistory: number;
+  private readonly versionBase: number;
+
+  constructor(
+    bus: RealtimeBus,
+    readonly source: SnapshotSource,
+    options: HubOptions = {},
+  ) {
+    this.callHistory = options.callHistory ?? 1_000;
+    this.versionBase = options.versionBase ?? Date.now() * 1000;
+    this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000);
+    for (const entry of source.wallboardEntries())
+      this.entries.set(entry.callId, { entry, json: JSON.stringify(entry) });
+    this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
+  }
+
+  callLog(callId: string): TopicLog {
+    let log = this.callLogs.get(callId);
+    if (!log) this.callLogs.set(callId, (log = new TopicLog(this.versionBase, this.callHistory)));
+    return log;
+  }
+
+  wallboardEntries(filter: WallboardFilter | undefined): WallboardEntry[] {
+    return [...this.entries.values()]
+      .map((e) => e.entry)
+      .filter((entry) => matchesFilter(entry, filter));
+  }
+
+  add(session: Session): void {
+    this.sessions.add(session);
+  }
+
+  remove(session: Session): void {
+    this.sessions.delete(session);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  private onUpdate(update: CallUpdate): void {
+    if (update.changes.length > 0) {
+      const version = this.callLog(update.callId).append(update.changes);
+      for (const session of this.sessions)
+        session.deliverCall(update.callId, version, update.changes);
+    }
+    let change: WallboardChange | undefined;
+    if (update.removed) {
+      this.callLogs.delete(update.callId);
+      if (this.entries.delete(update.callId)) change = { op: 'remove', callId: update.callId };
+    } else {
+      const json = JSON.stringify(update.entry);
+      if (this.entries.get(update.callId)?.json !== json) {
+        this.entries.set(update.callId, { entry: update.entry, json });
+        change = { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> };
+      }
+    }
+    if (change) {
+      const version = this.wallboard.append([change]);
+      for (const session of this.sessions) session.deliverWallboard(version, [change]);
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

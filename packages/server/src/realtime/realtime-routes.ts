@@ -1,0 +1,136 @@
+// GET /api/v1/realtime: the supervisors' WebSocket. The transport only moves frames: it
+// checks the Origin, authenticates (Authorization header on the upgrade, or a `hello` frame
+// first), parses every frame once against the client message union, and hands messages to
+// the connection's Session. A malformed frame closes the socket with 4400.
+import { clientMessage, CLOSE_CODES, EarshotError, type ClientMessage } from '@earshot/protocol';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { ApiKeyStore, Principal } from '../auth/api-keys.ts';
+import type { Timers } from '../jobs/service.ts';
+import { realTimers } from '../jobs/service.ts';
+import type { Hub } from './hub.ts';
+import { Session, type SessionOptions } from './session.ts';
+
+export interface RealtimeOptions {
+  hub: Hub;
+  keys: ApiKeyStore;
+  /** Browser origins allowed besides the server's own (same host). */
+  allowedOrigins: readonly string[];
+  heartbeatMs?: number;
+  /** How long a connection may stay unauthenticated. */
+  helloTimeoutMs?: number;
+  session?: SessionOptions;
+  timers?: Timers;
+}
+
+/** Same-origin (the Host the browser connected to) or explicitly allowed; non-browsers send none. */
+export function originAllowed(request: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes(origin) || allowed.includes('*')) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
+  const timers = options.timers ?? realTimers;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+
+  async function authenticate(token: string): Promise<Principal> {
+    const principal = await options.keys.verify(token);
+    if (!principal.scopes.includes('monitor'))
+      throw new EarshotError('forbidden', 'This API key lacks the "monitor" scope');
+    return principal;
+  }
+
+  return async (app) => {
+    app.get(
+      '/realtime',
+      {
+        websocket: true,
+        preValidation: async (request) => {
+          if (!originAllowed(request, options.allowedOrigins)) {
+            throw new EarshotError(
+              'forbidden',
+              `Origin ${request.headers.origin ?? ''} is not allowed`,
+              {
+                fields: [{ field: '(origin)', message: 'Not in the allowed origins' }],
+              },
+            );
+          }
+          const token = bearerToken(request);
+          if (token) request.principal = await authenticate(token);
+        },
+      },
+      (socket: WebSocket, request) => {
+        let session: Session | undefined;
+        const sink = {
+          send: (text: string) => socket.send(text),
+          bufferedAmount: () => socket.bufferedAmount,
+          close: (code: number, reason: string) => {
+            socket.close(code, reason);
+            // A peer that is not reading never answers the close handshake: cut it loose.
+            timers.setTimeout(() => socket.terminate(), 5_000);
+          },
+        };
+        const open = () => {
+          session = new Session(options.hub, sink, options.session);
+          socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
+        };
+        if (request.principal) open();
+
+        const helloTimer = request.principal
+          ? undefined
+          : timers.setTimeout(() => {
+              if (!session)
+                socket.close(CLOSE_CODES.unauthenticated, 'authenticate with a hello frame first');
+            }, options.helloTimeoutMs ?? 5_000);
+
+        // Heartbeat: an app-level frame for the UI, and a ping whose missing pong ends a dead link.
+        let alive = true;
+        socket.on('pong', () => (alive = true));
+        const beat = setInterval(() => {
+          if (!alive) return socket.terminate();
+          alive = false;
+          socket.ping();
+          if (session) socket.send(JSON.stringify({ type: 'heartbeat', at: Date.now() }));
+        }, heartbeatMs);
+
+        let chain = Promise.resolve();
+        socket.on('message', (data: RawData) => {
+          let message: ClientMessage;
+          try {
+            message = clientMessage.parse(JSON.parse(data.toString()));
+          } catch {
+            return socket.close(CLOSE_CODES.malformedFrame, 'malformed frame');
+          }
+          chain = chain.then(async () => {
+            if (session) return session.handle(message);
+            if (message.type !== 'hello')
+              return socket.close(CLOSE_CODES.unauthenticated, 'authenticate first');
+            try {
+              request.principal = await authenticate(message.token);
+              open();
+            } catch {
+              socket.close(CLOSE_CODES.unauthenticated, 'invalid credentials');
+            }
+          });
+        });
+
+        socket.on('close', () => {
+          clearInterval(beat);
+          if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
+          session?.detach();
+        });
+      },
+    );
+  };
+}

@@ -1,0 +1,246 @@
+// One supervisor connection: its subscriptions and its send queue. Changes queue per
+// subscription and are coalesced by document (the latest version of a row wins, so interim
+// transcripts and audio levels collapse under pressure while every row's latest state,
+// finals included, is kept). When the socket cannot drain, the queue is held; if it grows
+// past its cap or stays blocked too long, the connection is closed with 4408 and no other
+// connection is affected.
+import {
+  CLOSE_CODES,
+  EarshotError,
+  type CallChange,
+  type ClientMessage,
+  type ServerMessage,
+  type Topic,
+  type WallboardChange,
+  type WallboardFilter,
+} from '@earshot/protocol';
+import type { Timers } from '../jobs/service.ts';
+import { realTimers } from '../jobs/service.ts';
+import { matchesFilter, type Hub, type TopicChange } from './hub.ts';
+
+/** What a session needs of its socket: the transport stays thin and replaceable in tests. */
+export interface Sink {
+  send(text: string): void;
+  /** Bytes handed to the socket but not yet written to the network. */
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionOptions {
+  /** Queued changes (after coalescing) a connection may hold before it is closed. */
+  maxPendingChanges?: number;
+  /** Above this many unsent bytes the socket counts as blocked and sending pauses. */
+  highWaterBytes?: number;
+  /** A connection blocked this long with changes waiting is closed. */
+  maxBlockedMs?: number;
+  timers?: Timers;
+  clock?: () => number;
+}
+
+interface Subscription {
+  id: string;
+  topic: Topic;
+  /** Changes waiting to be sent, by document key, covering versions [from, to]. */
+  pending?: { from: number; to: number; changes: Map<string, TopicChange> };
+}
+
+function changeKey(change: TopicChange): string {
+  if ('op' in change) return change.op === 'remove' ? change.callId : String(change.entry.callId);
+  return `${change.table}:${String(change.doc._id)}`;
+}
+
+export class Session {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private flushTimer: unknown;
+  private blockedSince: number | undefined;
+  private closed = false;
+  private readonly maxPending: number;
+  private readonly highWater: number;
+  private readonly maxBlockedMs: number;
+  private readonly timers: Timers;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly sink: Sink,
+    options: SessionOptions = {},
+  ) {
+    this.maxPending = options.maxPendingChanges ?? 5_000;
+    this.highWater = options.highWaterBytes ?? 1024 * 1024;
+    this.maxBlockedMs = options.maxBlockedMs ?? 10_000;
+    this.timers = options.timers ?? realTimers;
+    this.clock = options.clock ?? Date.now;
+    hub.add(this);
+  }
+
+  private send(message: ServerMessage): void {
+    if (!this.closed) this.sink.send(JSON.stringify(message));
+  }
+
+  /** Handles one parsed client message (hello is the transport's business). */
+  handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'subscribe':
+        return this.subscribe(message.id, message.topic, message.resumeFrom);
+      case 'unsubscribe':
+        this.subscriptions.delete(message.id);
+        return this.send({ type: 'unsubscribed', id: message.id });
+      case 'ping':
+        return this.send({ type: 'pong', ...(message.at !== undefined ? { at: message.at } : {}) });
+      case 'hello':
+        return;
+    }
+  }
+
+  private subscribe(id: string, topic: Topic, resumeFrom: number | undefined): void {
+    if (this.subscriptions.has(id)) {
+      return this.send({
+        type: 'error',
+        id,
+        problem: new EarshotError(
+          'conflict',
+          `Subscription ${id} exists; unsubscribe first`,
+        ).toProblem(),
+      });
+    }
+    const log = topic.kind === 'call' ? this.hub.callLog(topic.callId) : this.hub.wallboard;
+    if (topic.kind === 'call' && !this.hub.source.callSnapshot(topic.callId)) {
+      return this.send({
+        type: 'error',
+        id,
+        problem: new EarshotError('not_found', `No call ${topic.callId}`).toProblem(),
+      });
+    }
+    const subscription: Subscription = { id, topic };
+    this.subscriptions.set(id, subscription);
+
+    if (resumeFrom !== undefined) {
+      const missed = log.since(resumeFrom);
+      if (missed) {
+        // Exactly what came after resumeFrom, one frame per version as it happened.
+        for (const entry of missed) {
+          const changes = this.visible(subscription, entry.changes);
+          this.send({
+            type: 'delta',
+            id,
+            fromVersion: entry.version,
+            version: entry.version,
+            changes,
+          });
+        }
+        return;
+      }
+      this.send({
+        type: 'resync',
+        id,
+        reason: 'The changes since that version are no longer held',
+      });
+    }
+    this.send({ type: 'snapshot', id, version: log.version, data: this.snapshotData(topic) });
+  }
+
+  private snapshotData(topic: Topic): unknown {
+    if (topic.kind === 'wallboard') return { calls: this.hub.wallboardEntries(topic.filter) };
+    return this.hub.source.callSnapshot(topic.callId);
+  }
+
+  /** A wallboard change as this subscriber sees it: a row outside its filter is a removal. */
+  private visible(subscription: Subscription, changes: TopicChange[]): TopicChange[] {
+    if (subscription.topic.kind !== 'wallboard') return changes;
+    const filter: WallboardFilter | undefined = subscription.topic.filter;
+    return changes.map((change) => {
+      const wallboard = change as WallboardChange;
+      if (wallboard.op === 'upsert' && !matchesFilter(wallboard.entry as never, filter)) {
+        return { op: 'remove', callId: String(wallboard.entry.callId) } satisfies WallboardChange;
+      }
+      return wallboard;
+    });
+  }
+
+  deliverCall(callId: string, version: number, changes: CallChange[]): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.topic.kind === 'call' && subscription.topic.callId === callId) {
+        this.enqueue(subscription, version, changes);
+      }
+    }
+  }
+
+  deliverWallboard(version: number, changes: WallboardChange[]): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.topic.kind === 'wallboard')
+        this.enqueue(subscription, version, this.visible(subscription, changes));
+    }
+  }
+
+  private enqueue(subscription: Subscription, version: number, changes: TopicChange[]): void {
+    if (this.closed) return;
+    subscription.pending ??= { from: version, to: version, changes: new Map() };
+    subscription.pending.to = version;
+    for (const change of changes) {
+      const key = changeKey(change);
+      // Re-inserting moves the key to the end, so the frame lists changes in the order they last happened.
+      subscription.pending.changes.delete(key);
+      subscription.pending.changes.set(key, change);
+    }
+    if (this.pendingCount() > this.maxPending) return this.overflow('send queue overflowed');
+    this.scheduleFlush(0);
+  }
+
+  private pendingCount(): number {
+    let count = 0;
+    for (const subscription of this.subscriptions.values())
+      count += subscription.pending?.changes.size ?? 0;
+    return count;
+  }
+
+  private scheduleFlush(delay: number): void {
+    if (this.flushTimer !== undefined || this.closed) return;
+    this.flushTimer = this.timers.setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, delay);
+  }
+
+  /** Sends what is queued, unless the socket is still draining. */
+  flush(): void {
+    if (this.closed) return;
+    if (this.sink.bufferedAmount() > this.highWater) {
+      this.blockedSince ??= this.clock();
+      if (this.clock() - this.blockedSince > this.maxBlockedMs)
+        return this.overflow('socket blocked too long');
+      return this.scheduleFlush(25);
+    }
+    this.blockedSince = undefined;
+    for (const subscription of this.subscriptions.values()) {
+      const pending = subscription.pending;
+      if (!pending) continue;
+      subscription.pending = undefined;
+      this.send({
+        type: 'delta',
+        id: subscription.id,
+        fromVersion: pending.from,
+        version: pending.to,
+        changes: [...pending.changes.values()],
+      });
+    }
+  }
+
+  private overflow(reason: string): void {
+    this.close(CLOSE_CODES.slowConsumer, `slow consumer: ${reason}`);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer !== undefined) this.timers.clearTimeout(this.flushTimer);
+    this.hub.remove(this);
+    this.sink.close(code, reason);
+  }
+
+  /** The transport closed: forget everything. */
+  detach(): void {
+    this.closed = true;
+    if (this.flushTimer !== undefined) this.timers.clearTimeout(this.flushTimer);
+    this.hub.remove(this);
+  }
+}
