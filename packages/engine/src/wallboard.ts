@@ -1,5 +1,8 @@
 // A wallboard row: what the board shows for one call, derived from the call's state.
-// The customer's phone is masked here, before it leaves the server.
+// The customer's phone is masked here, before it leaves the server. The row holds no
+// per-event counters (duration, updatedAt): the board ticks the duration from startTime
+// itself, so a row changes, and is pushed to every wallboard, only when something a
+// supervisor sees changes.
 import type { CallSnapshot, LiveCall, SentimentTrend } from '@earshot/protocol';
 
 export interface WallboardEntry {
@@ -13,7 +16,6 @@ export interface WallboardEntry {
   campaignName: string;
   status: LiveCall['status'];
   startTime: string;
-  duration: number;
   currentPhase: string;
   currentSpeaker?: 'agent' | 'customer';
   isRecording: boolean;
@@ -23,7 +25,6 @@ export interface WallboardEntry {
   pipelineError: boolean;
   endedAt?: string;
   endReason?: string;
-  updatedAt: number;
 }
 
 /** "+44 7700 900123" → "+•• •••• ••0123". */
@@ -48,7 +49,6 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
     campaignName: call.campaignName,
     status: call.status,
     startTime: call.startTime,
-    duration: call.duration,
     currentPhase: call.currentPhase,
     ...(call.currentSpeaker ? { currentSpeaker: call.currentSpeaker } : {}),
     isRecording: call.isRecording,
@@ -68,6 +68,5 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
       : false,
     ...(call.endedAt ? { endedAt: call.endedAt } : {}),
     ...(call.endReason ? { endReason: call.endReason } : {}),
-    updatedAt: call.updatedAt,
   };
 }
