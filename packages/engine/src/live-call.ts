@@ -14,8 +14,10 @@ import {
   type EndReason,
   type IngestEvent,
   type LiveCall,
+  type LivePerformanceMetrics,
   type LiveTranscript,
   type NextAction,
+  type SentimentAnalysis,
   type StartCallRequest,
   type TranscriptEvent,
 } from '@earshot/protocol';
@@ -24,6 +26,17 @@ import { assertTransition } from './call-status.ts';
 import { eventHash } from './event-hash.ts';
 import type { Mutation } from './mutations.ts';
 import { rollUpCall } from './rollup.ts';
+import { adviceNow, COACHING_RULES } from './analytics/coaching.ts';
+import { objectivesFromLine, phaseFromCues } from './analytics/detect.ts';
+import { computeMetrics, metricInputs } from './analytics/metrics.ts';
+import { suggestNextActions } from './analytics/next-actions.ts';
+import { scoreText, summarizeSentiment, type ScoredLine } from './analytics/sentiment.ts';
+import {
+  emptySignals,
+  onAudio,
+  onFinalLine,
+  type ConversationSignals,
+} from './analytics/signals.ts';
 
 export interface EngineContext {
   /** Milliseconds since the epoch. */
@@ -46,6 +59,10 @@ export interface CallState {
   readonly lastEventAt: number;
   /** When totalCost last accrued (ms); cost accrues at the last costPerMinute since then. */
   readonly costAccruedAt: number;
+  /** What the analytics remember about the conversation. */
+  readonly signals: ConversationSignals;
+  /** Ids of the engine's own next-action rows, one per priority, updated in place. */
+  readonly nextActionIds: Readonly<Record<string, string>>;
 }
 
 export interface Applied {
@@ -138,6 +155,8 @@ export function startCall(
     startHash: startHash(request),
     lastEventAt: ctx.now,
     costAccruedAt: ctx.now,
+    signals: emptySignals(),
+    nextActionIds: {},
   };
   return {
     state,
@@ -161,11 +180,20 @@ class Draft {
     callPhases: CallPhase[];
   };
   systemConfig: CallSystemConfig | undefined;
+  sentiment: SentimentAnalysis | undefined;
+  metrics: LivePerformanceMetrics[];
+  signals: ConversationSignals;
+  nextActionIds: Record<string, string>;
+  /** Something the advice depends on changed in this batch. */
+  adviceStale = false;
   private segmentIndex: Map<string, number> | undefined;
   readonly mutations: Mutation[] = [];
   costAccruedAt: number;
 
-  constructor(private readonly base: CallState) {
+  constructor(
+    private readonly base: CallState,
+    readonly script: CampaignScript = base.script,
+  ) {
     this.call = base.snapshot.liveCall;
     this.lists = {
       liveTranscripts: base.snapshot.liveTranscripts,
@@ -175,7 +203,23 @@ class Draft {
       callPhases: base.snapshot.callPhases,
     };
     this.systemConfig = base.snapshot.callSystemConfig;
+    this.sentiment = base.snapshot.sentimentAnalysis;
+    this.metrics = base.snapshot.livePerformanceMetrics;
+    this.signals = base.signals;
+    this.nextActionIds = { ...base.nextActionIds };
     this.costAccruedAt = base.costAccruedAt;
+  }
+
+  /** The snapshot as this batch has made it so far. */
+  current(): CallSnapshot {
+    return {
+      ...this.base.snapshot,
+      liveCall: this.call,
+      ...this.lists,
+      livePerformanceMetrics: this.metrics,
+      callSystemConfig: this.systemConfig,
+      sentimentAnalysis: this.sentiment,
+    };
   }
 
   /** The list, copied the first time this batch writes to it. */
@@ -199,14 +243,11 @@ class Draft {
   state(lastEventAt: number): CallState {
     return {
       ...this.base,
-      snapshot: {
-        ...this.base.snapshot,
-        liveCall: this.call,
-        ...this.lists,
-        callSystemConfig: this.systemConfig,
-      },
+      snapshot: this.current(),
       lastEventAt,
       costAccruedAt: this.costAccruedAt,
+      signals: this.signals,
+      nextActionIds: this.nextActionIds,
     };
   }
 }
@@ -267,6 +308,7 @@ export function applyEvents(
   });
 
   if (accepted.length === 0) return { state, mutations: [], accepted, duplicates };
+  if (draft.adviceStale) refreshAdvice(draft, ctx);
   draft.call = {
     ...draft.call,
     duration: Math.max(draft.call.duration, Math.round(callSeconds(draft.call.startTime, ctx.now))),
@@ -293,6 +335,15 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
         customerGain: event.customerGain,
         ...(event.currentSpeaker ? { currentSpeaker: event.currentSpeaker } : {}),
       };
+      draft.signals = onAudio(
+        draft.signals,
+        {
+          agentGain: event.agentGain,
+          customerGain: event.customerGain,
+          currentSpeaker: event.currentSpeaker ?? undefined,
+        },
+        ctx.now,
+      );
       return;
     }
     case 'status':
@@ -308,8 +359,12 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       return;
     }
     case 'phase':
+      // The pipeline names phases itself from now on: the cue detector stands down.
+      draft.signals = { ...draft.signals, explicitPhases: true };
+      draft.adviceStale = true;
       return enterPhase(draft, event.phase, ctx);
     case 'objective':
+      draft.adviceStale = true;
       return setObjective(draft, event.objective, event.status, ctx);
     case 'health': {
       const previous = draft.systemConfig;
@@ -404,9 +459,10 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
       order: event.seq,
       createdAt: ctx.now,
     };
+    const analysed = doc.isFinal ? analyseFinal(draft, doc, ctx) : doc;
     segments.set(event.segmentId, transcripts.length);
-    transcripts.push(doc);
-    draft.mutations.push({ table: 'liveTranscripts', doc });
+    transcripts.push(analysed);
+    draft.mutations.push({ table: 'liveTranscripts', doc: analysed });
     return;
   }
   const existing = transcripts[index]!;
@@ -422,8 +478,153 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
   } else {
     doc = { ...existing, order };
   }
+  // A line becoming final is analysed once; later finals of the same segment replace its text.
+  if (doc.isFinal && (!existing.isFinal || doc.text !== existing.text))
+    doc = analyseFinal(draft, doc, ctx, existing.isFinal);
   transcripts[index] = doc;
   draft.mutations.push({ table: 'liveTranscripts', doc });
+}
+
+/**
+ * A final line: its sentiment, the conversation signals it carries, the call's running
+ * sentiment, and the phase and objectives it moves (cue detection).
+ */
+function analyseFinal(
+  draft: Draft,
+  doc: LiveTranscript,
+  ctx: EngineContext,
+  replacing = false,
+): LiveTranscript {
+  const { compound, label } = scoreText(doc.text);
+  const line: ScoredLine = {
+    order: doc.order,
+    compound,
+    label,
+    speaker: doc.speaker,
+    clock: doc.timestamp,
+    text: doc.text,
+  };
+  const pitchReached = draft.lists.callPhases.some(
+    (p) =>
+      /pitch|value|offer|present|solution|demo/i.test(p.phase) &&
+      (p.status === 'active' || p.status === 'completed'),
+  );
+  if (!replacing) {
+    draft.signals = onFinalLine(draft.signals, line, doc.confidence, {
+      now: ctx.now,
+      inPitchOrLater: pitchReached,
+    });
+  } else {
+    // A corrected final: replace its line rather than count it twice.
+    const lines = draft.signals.lines.filter((l) => l.order !== doc.order);
+    draft.signals = { ...draft.signals, lines: [...lines, line] };
+  }
+  const summary = summarizeSentiment(draft.signals.lines);
+  draft.sentiment = {
+    _id: draft.sentiment?._id ?? ctx.newId(),
+    _creationTime: draft.sentiment?._creationTime ?? ctx.now,
+    liveCallId: draft.call._id,
+    ...summary,
+    updatedAt: ctx.now,
+  };
+  draft.mutations.push({ table: 'sentimentAnalysis', doc: draft.sentiment });
+
+  if (!draft.signals.explicitPhases) {
+    const phase = phaseFromCues(draft.lists.callPhases, draft.script, doc.text);
+    if (phase) enterPhase(draft, phase, ctx);
+  }
+  for (const change of objectivesFromLine(draft.lists.callObjectives, draft.script, doc.text)) {
+    setObjective(draft, change.objective.objective, change.status, ctx);
+  }
+  draft.adviceStale = true;
+  return { ...doc, sentiment: label };
+}
+
+/** Coaching and next actions as the call stands now: new advice added, stale advice retired. */
+function refreshAdvice(draft: Draft, ctx: EngineContext): void {
+  const snapshot = draft.current();
+  const advice = adviceNow({ signals: draft.signals, snapshot, now: ctx.now });
+  const ruleTitles = new Set(COACHING_RULES.map((r) => r.title));
+  const coaching = draft.writable('coachingRecommendations');
+  const clock = clockAt(draft.call, ctx.now);
+  coaching.forEach((recommendation, i) => {
+    if (!recommendation.isActive || !ruleTitles.has(recommendation.title)) return;
+    if (advice.some((a) => a.title === recommendation.title)) return;
+    coaching[i] = { ...recommendation, isActive: false }; // resolved
+    draft.mutations.push({ table: 'coachingRecommendations', doc: coaching[i] });
+  });
+  for (const item of advice) {
+    if (coaching.some((c) => c.isActive && c.title === item.title)) continue; // never duplicated
+    const doc: CoachingRecommendation = {
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      type: item.type,
+      title: item.title,
+      description: item.description,
+      priority: item.priority,
+      timestamp: clock,
+      isActive: true,
+    };
+    coaching.push(doc);
+    draft.mutations.push({ table: 'coachingRecommendations', doc });
+  }
+
+  const actions = draft.writable('nextActions');
+  suggestNextActions(draft.signals, snapshot, draft.script).forEach((suggestion, order) => {
+    const id = draft.nextActionIds[suggestion.priority];
+    const index = id ? actions.findIndex((a) => a._id === id) : -1;
+    const existing = index >= 0 ? actions[index] : undefined;
+    if (existing && existing.action === suggestion.action && existing.reason === suggestion.reason)
+      return;
+    const doc: NextAction = {
+      _id: existing?._id ?? ctx.newId(),
+      _creationTime: existing?._creationTime ?? ctx.now,
+      liveCallId: draft.call._id,
+      action: suggestion.action,
+      priority: suggestion.priority,
+      reason: suggestion.reason,
+      suggestedAt: clock,
+      order,
+    };
+    if (existing) actions[index] = doc;
+    else actions.push(doc);
+    draft.nextActionIds[suggestion.priority] = doc._id;
+    draft.mutations.push({ table: 'nextActions', doc });
+  });
+}
+
+/** Calls in these states get a metrics pass every tick. */
+const TICKING = new Set(['connected', 'on-hold', 'transferring']);
+
+/**
+ * The 5-second pass over a connected call: a livePerformanceMetrics row, the call's duration,
+ * and time-based coaching (talk share, monologue, silence) and next actions refreshed.
+ */
+export function tick(
+  state: CallState,
+  ctx: EngineContext,
+): { state: CallState; mutations: Mutation[] } {
+  if (!TICKING.has(state.snapshot.liveCall.status)) return { state, mutations: [] };
+  const draft = new Draft(state);
+  const seconds = callSeconds(draft.call.startTime, ctx.now);
+  const metrics: LivePerformanceMetrics = {
+    _id: ctx.newId(),
+    _creationTime: ctx.now,
+    liveCallId: draft.call._id,
+    ...computeMetrics(metricInputs(draft.signals, draft.current(), seconds)),
+    updatedAt: ctx.now,
+  };
+  draft.metrics = [...draft.metrics, metrics];
+  draft.mutations.push({ table: 'livePerformanceMetrics', doc: metrics });
+  refreshAdvice(draft, ctx);
+  draft.call = {
+    ...draft.call,
+    duration: Math.max(draft.call.duration, Math.round(seconds)),
+    updatedAt: ctx.now,
+  };
+  draft.mutations.push({ table: 'liveCalls', doc: draft.call });
+  return { state: draft.state(state.lastEventAt), mutations: draft.mutations };
 }
 
 function sameName(a: string, b: string): boolean {
@@ -456,7 +657,13 @@ function enterPhase(draft: Draft, name: string, ctx: EngineContext): void {
       next = { ...rest, status: 'active', startTime: clock };
     } else if (phase.status === 'active') {
       const seconds = callSeconds(draft.call.startTime, ctx.now) - clockSeconds(phase.startTime);
-      next = { ...phase, status: 'completed', endTime: clock, duration: formatCallClock(seconds) };
+      next = {
+        ...phase,
+        status: 'completed',
+        endTime: clock,
+        duration: formatCallClock(seconds),
+        ...phaseQuality(draft, phase, clock),
+      };
     } else if (phase.status === 'pending' && phase.order < targetOrder) {
       next = { ...phase, status: 'skipped' };
     }
@@ -466,6 +673,28 @@ function enterPhase(draft: Draft, name: string, ctx: EngineContext): void {
     }
   });
   draft.call = { ...draft.call, currentPhase: phases[target]!.phase };
+}
+
+/**
+ * A completed phase's grade from the mean sentiment of the final lines spoken in it:
+ * ≥ 0.3 excellent, ≥ 0.05 good, > −0.2 fair, else poor. No lines, no grade.
+ */
+function phaseQuality(
+  draft: Draft,
+  phase: CallPhase,
+  endClock: string,
+): Pick<CallPhase, 'quality'> {
+  const start = clockSeconds(phase.startTime);
+  const end = clockSeconds(endClock);
+  const lines = draft.signals.lines.filter((l) => {
+    const at = clockSeconds(l.clock);
+    return at >= start && at <= end;
+  });
+  if (lines.length === 0) return {};
+  const mean = lines.reduce((sum, l) => sum + l.compound, 0) / lines.length;
+  return {
+    quality: mean >= 0.3 ? 'excellent' : mean >= 0.05 ? 'good' : mean > -0.2 ? 'fair' : 'poor',
+  };
 }
 
 function clockSeconds(clock: string | undefined): number {
@@ -595,5 +824,22 @@ export function restoreCall(
     startHash: startHashValue,
     lastEventAt: snapshot.liveCall.updatedAt,
     costAccruedAt: snapshot.callSystemConfig?.updatedAt ?? snapshot.liveCall.createdAt,
+    // Lines are re-read after a restart; audio timing since the start is not kept.
+    signals: [...snapshot.liveTranscripts]
+      .filter((t) => t.isFinal)
+      .sort((a, b) => a.order - b.order)
+      .reduce((signals, t) => {
+        const { compound, label } = scoreText(t.text);
+        return onFinalLine(
+          signals,
+          { order: t.order, compound, label, speaker: t.speaker, clock: t.timestamp, text: t.text },
+          t.confidence,
+          {
+            now: snapshot.liveCall.updatedAt,
+            inPitchOrLater: false,
+          },
+        );
+      }, emptySignals()),
+    nextActionIds: {},
   };
 }

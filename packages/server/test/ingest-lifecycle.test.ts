@@ -92,7 +92,16 @@ for (const kind of DATABASE_KINDS) {
           ['Pitch', 'completed'],
         ]),
       );
-      expect(rows.nextActions).toHaveLength(events.filter((e) => e.type === 'next_action').length);
+      // The pipeline's own next actions are kept beside the engine's three (immediate, next, follow-up).
+      const fromPipeline = events
+        .filter((e) => e.type === 'next_action')
+        .map((e) => (e as { action: string }).action);
+      expect(
+        rows.nextActions.filter((a) => fromPipeline.includes(a.action as string)),
+      ).toHaveLength(fromPipeline.length);
+      expect(rows.nextActions.map((a) => a.priority)).toEqual(
+        expect.arrayContaining(['immediate', 'next', 'follow-up']),
+      );
       expect(rows.coachingRecommendations.length).toBeGreaterThan(0);
       expect(rows.coachingRecommendations.every((c) => c.isActive === false)).toBe(true);
       expect(rows.callSystemConfig[0]).toMatchObject({

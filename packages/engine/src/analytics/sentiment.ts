@@ -1,0 +1,84 @@
+// Sentiment of transcript lines with VADER (a lexicon model that handles negation, intensifiers
+// and punctuation), and the call's running summary. Formulas: docs/analytics.md#sentiment.
+import type { Sentiment, SentimentTrend } from '@earshot/protocol';
+import vader from 'vader-sentiment';
+
+/** VADER's own thresholds on the compound score (-1..1). */
+export const POSITIVE_AT = 0.05;
+export const NEGATIVE_AT = -0.05;
+/** Lines compared on each side of the trend window. */
+export const TREND_WINDOW = 5;
+/** Difference in mean compound score between the windows that counts as a change. */
+export const TREND_THRESHOLD = 0.1;
+
+export interface ScoredLine {
+  /** The transcript row's order: summaries follow the conversation, not arrival. */
+  order: number;
+  compound: number;
+  label: Sentiment;
+  speaker: 'agent' | 'customer';
+  clock: string;
+  text: string;
+}
+
+export function scoreText(text: string): { compound: number; label: Sentiment } {
+  const { compound } = vader.SentimentIntensityAnalyzer.polarity_scores(text);
+  return {
+    compound,
+    label: compound >= POSITIVE_AT ? 'positive' : compound <= NEGATIVE_AT ? 'negative' : 'neutral',
+  };
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function moment(line: ScoredLine): string {
+  const words = line.text.length > 120 ? `${line.text.slice(0, 117)}...` : line.text;
+  return `${line.clock} "${words}"`;
+}
+
+export interface SentimentSummary {
+  positivePercentage: number;
+  neutralPercentage: number;
+  negativePercentage: number;
+  trend: SentimentTrend;
+  lastPositiveMoment?: string;
+  lastNegativeMoment?: string;
+}
+
+/** The call's sentiment from its final lines, taken in conversation order. */
+export function summarizeSentiment(unordered: readonly ScoredLine[]): SentimentSummary {
+  const lines = [...unordered].sort((a, b) => a.order - b.order);
+  const count = (label: Sentiment) => lines.filter((l) => l.label === label).length;
+  const share = (label: Sentiment) =>
+    lines.length === 0
+      ? label === 'neutral'
+        ? 100
+        : 0
+      : Math.round((1000 * count(label)) / lines.length) / 10;
+  const recent = lines.slice(-TREND_WINDOW).map((l) => l.compound);
+  const before = lines.slice(-2 * TREND_WINDOW, -TREND_WINDOW).map((l) => l.compound);
+  let trend: SentimentTrend = 'stable';
+  if (before.length >= 2 && recent.length >= 2) {
+    const change = mean(recent) - mean(before);
+    trend =
+      change >= TREND_THRESHOLD ? 'improving' : change <= -TREND_THRESHOLD ? 'declining' : 'stable';
+  }
+  const lastPositive = [...lines].reverse().find((l) => l.label === 'positive');
+  const lastNegative = [...lines].reverse().find((l) => l.label === 'negative');
+  const positivePercentage = share('positive');
+  const negativePercentage = share('negative');
+  return {
+    positivePercentage,
+    negativePercentage,
+    // The remainder, so the three always add up to 100 despite rounding.
+    neutralPercentage: Math.max(
+      0,
+      Math.round((100 - positivePercentage - negativePercentage) * 10) / 10,
+    ),
+    trend,
+    ...(lastPositive ? { lastPositiveMoment: moment(lastPositive) } : {}),
+    ...(lastNegative ? { lastNegativeMoment: moment(lastNegative) } : {}),
+  };
+}

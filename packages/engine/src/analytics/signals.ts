@@ -1,0 +1,215 @@
+// What the analytics remember about a conversation as it goes: talk time, silence, overtalk,
+// turns, questions, buying signals, objections, and each final line's sentiment. Updated by
+// pure functions (a new object each time) from audio events and final transcript lines.
+import type { Speaker } from '@earshot/protocol';
+import {
+  ACKNOWLEDGEMENTS,
+  BUYING_SIGNALS,
+  containsAny,
+  FILLERS,
+  isQuestion,
+  OBJECTIONS,
+  phrasesIn,
+  PRICE_WORDS,
+  VALUE_WORDS,
+  words,
+} from './lexicons.ts';
+import type { ScoredLine } from './sentiment.ts';
+
+/** Above this gain (0-100) a side counts as speaking for overtalk. */
+export const SPEAKING_GAIN = 35;
+/** Audio gaps longer than this are not counted (the pipeline paused, not the people). */
+const MAX_AUDIO_GAP_MS = 2_000;
+/** Window for "recent" talk share. */
+export const RECENT_WINDOW_MS = 120_000;
+
+export interface Objection {
+  at: number;
+  clock: string;
+  text: string;
+  addressed: boolean;
+}
+
+export interface ConversationSignals {
+  agentMs: number;
+  customerMs: number;
+  silenceMs: number;
+  overtalkMs: number;
+  lastAudioAt?: number;
+  lastSpeaker?: Speaker;
+  /** When the current run of one speaker began (silence ends it). */
+  runStartedAt?: number;
+  silenceStartedAt?: number;
+  longestAgentRunMs: number;
+  interruptionsByAgent: number;
+  interruptionsByCustomer: number;
+  /** Times the agent started over the customer (for the recent-interruption rule). */
+  agentInterruptionTimes: number[];
+  agentGainSum: number;
+  agentGainSamples: number;
+  /** Per-second slices of who spoke, for the last two minutes. */
+  recent: Array<{ at: number; speaker: Speaker | 'silence'; ms: number }>;
+  lines: ScoredLine[];
+  questionsByAgent: number;
+  questionsByCustomer: number;
+  buyingSignals: number;
+  lastBuyingSignalAt?: number;
+  objections: Objection[];
+  agentWords: number;
+  customerWords: number;
+  fillerWords: number;
+  confidenceSum: number;
+  confidenceCount: number;
+  priceFirstAt?: number;
+  valueFirstAt?: number;
+  /** Discovery questions the agent asked before the pitch phase began. */
+  questionsBeforePitch?: number;
+  /** The pipeline named phases itself: cue detection stands down. */
+  explicitPhases: boolean;
+  /** The latest objective completed, and when (engine time), for the praise rule. */
+  lastCompletion?: { objective: string; at: number };
+  lastFinalAt?: number;
+}
+
+export function emptySignals(): ConversationSignals {
+  return {
+    agentMs: 0,
+    customerMs: 0,
+    silenceMs: 0,
+    overtalkMs: 0,
+    longestAgentRunMs: 0,
+    interruptionsByAgent: 0,
+    interruptionsByCustomer: 0,
+    agentInterruptionTimes: [],
+    agentGainSum: 0,
+    agentGainSamples: 0,
+    recent: [],
+    lines: [],
+    questionsByAgent: 0,
+    questionsByCustomer: 0,
+    buyingSignals: 0,
+    objections: [],
+    agentWords: 0,
+    customerWords: 0,
+    fillerWords: 0,
+    confidenceSum: 0,
+    confidenceCount: 0,
+    explicitPhases: false,
+  };
+}
+
+/** Attributes the time since the previous audio sample to whoever was speaking then. */
+export function onAudio(
+  signals: ConversationSignals,
+  sample: { agentGain: number; customerGain: number; currentSpeaker: Speaker | undefined },
+  now: number,
+): ConversationSignals {
+  const next = { ...signals };
+  const gap =
+    signals.lastAudioAt === undefined
+      ? 0
+      : Math.min(MAX_AUDIO_GAP_MS, Math.max(0, now - signals.lastAudioAt));
+  const previous = signals.lastSpeaker;
+  if (gap > 0) {
+    if (previous === 'agent') next.agentMs += gap;
+    else if (previous === 'customer') next.customerMs += gap;
+    else next.silenceMs += gap;
+    next.recent = [
+      ...signals.recent.filter((r) => now - r.at <= RECENT_WINDOW_MS),
+      { at: now, speaker: previous ?? 'silence', ms: gap },
+    ];
+  }
+  const bothSpeaking = sample.agentGain >= SPEAKING_GAIN && sample.customerGain >= SPEAKING_GAIN;
+  if (bothSpeaking && gap > 0) next.overtalkMs += gap;
+  const speaker = sample.currentSpeaker;
+  if (speaker !== previous) {
+    // Starting to speak while the other side is still audible is an interruption.
+    if (speaker === 'agent' && previous === 'customer' && sample.customerGain >= SPEAKING_GAIN) {
+      next.interruptionsByAgent += 1;
+      next.agentInterruptionTimes = [
+        ...signals.agentInterruptionTimes.filter((t) => now - t <= RECENT_WINDOW_MS),
+        now,
+      ];
+    }
+    if (speaker === 'customer' && previous === 'agent' && sample.agentGain >= SPEAKING_GAIN)
+      next.interruptionsByCustomer += 1;
+    if (speaker) {
+      next.runStartedAt = now;
+      delete next.silenceStartedAt;
+    } else {
+      delete next.runStartedAt;
+      next.silenceStartedAt = now;
+    }
+    if (speaker) next.lastSpeaker = speaker;
+    else delete next.lastSpeaker;
+  }
+  if (speaker === 'agent') {
+    next.agentGainSum += sample.agentGain;
+    next.agentGainSamples += 1;
+    if (next.runStartedAt !== undefined)
+      next.longestAgentRunMs = Math.max(next.longestAgentRunMs, now - next.runStartedAt);
+  }
+  next.lastAudioAt = now;
+  return next;
+}
+
+/** Reads one final line: questions, buying signals, objections and their answers, words. */
+export function onFinalLine(
+  signals: ConversationSignals,
+  line: ScoredLine,
+  confidence: number | undefined,
+  context: { now: number; inPitchOrLater: boolean },
+): ConversationSignals {
+  const next = { ...signals, lines: [...signals.lines, line], lastFinalAt: context.now };
+  const count = words(line.text).length;
+  if (confidence !== undefined) {
+    next.confidenceSum += confidence;
+    next.confidenceCount += 1;
+  }
+  if (line.speaker === 'agent') {
+    next.agentWords += count;
+    next.fillerWords += phrasesIn(line.text, FILLERS).length;
+    if (isQuestion(line.text)) {
+      next.questionsByAgent += 1;
+    }
+    if (next.priceFirstAt === undefined && containsAny(line.text, PRICE_WORDS))
+      next.priceFirstAt = context.now;
+    if (next.valueFirstAt === undefined && containsAny(line.text, VALUE_WORDS))
+      next.valueFirstAt = context.now;
+    // The agent's next line after an objection answers it if it acknowledges it.
+    if (containsAny(line.text, ACKNOWLEDGEMENTS)) {
+      next.objections = signals.objections.map((o) =>
+        o.addressed ? o : { ...o, addressed: true },
+      );
+    }
+  } else {
+    next.customerWords += count;
+    if (isQuestion(line.text)) next.questionsByCustomer += 1;
+    if (containsAny(line.text, BUYING_SIGNALS) && !containsAny(line.text, ['not interested'])) {
+      next.buyingSignals += 1;
+      next.lastBuyingSignalAt = context.now;
+    }
+    if (containsAny(line.text, OBJECTIONS)) {
+      next.objections = [
+        ...signals.objections,
+        { at: context.now, clock: line.clock, text: line.text, addressed: false },
+      ];
+    }
+  }
+  if (!context.inPitchOrLater && line.speaker === 'agent' && isQuestion(line.text)) {
+    next.questionsBeforePitch = (signals.questionsBeforePitch ?? 0) + 1;
+  }
+  return next;
+}
+
+/** Agent share of speaking time in the last two minutes (0-1), or undefined with little data. */
+export function recentAgentShare(signals: ConversationSignals, now: number): number | undefined {
+  let agent = 0;
+  let customer = 0;
+  for (const slice of signals.recent) {
+    if (now - slice.at > RECENT_WINDOW_MS) continue;
+    if (slice.speaker === 'agent') agent += slice.ms;
+    if (slice.speaker === 'customer') customer += slice.ms;
+  }
+  return agent + customer < 20_000 ? undefined : agent / (agent + customer);
+}
