@@ -98,6 +98,13 @@ export const OPTIONS = {
     schema: z.coerce.number().min(1).default(60),
     defaultText: '60',
   },
+  metricsIntervalSeconds: {
+    flag: '--metrics-interval-seconds',
+    env: 'EARSHOT_METRICS_INTERVAL_SECONDS',
+    description: 'How often each connected call gets a performance metrics pass',
+    schema: z.coerce.number().min(1).max(3600).default(5),
+    defaultText: '5',
+  },
   allowedOrigins: {
     flag: '--allowed-origins',
     env: 'EARSHOT_ALLOWED_ORIGINS',

@@ -7,6 +7,7 @@ import { ApiKeyStore } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { CallService } from './ingest/call-service.ts';
+import { MetricsTicker } from './jobs/metrics-ticker.ts';
 import { RetentionSweeper } from './jobs/retention-sweeper.ts';
 import type { Timers } from './jobs/service.ts';
 import { WriteBehind } from './jobs/write-behind.ts';
@@ -23,6 +24,7 @@ export interface Earshot {
   readonly keys: ApiKeyStore;
   readonly writer: WriteBehind;
   readonly sweeper: RetentionSweeper;
+  readonly ticker: MetricsTicker;
   readonly bus: RealtimeBus;
   readonly hub: Hub;
   /** Listens on the configured host and port; resolves to the base URL. */
@@ -32,6 +34,7 @@ export interface Earshot {
 
 export interface Overrides {
   clock?: () => number;
+  /** Timers of the periodic services (ticker, sweeper); the write-behind keeps real ones. */
   timers?: Timers;
   /** Realtime connection limits (tests make them small). */
   realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
@@ -60,7 +63,6 @@ export async function createEarshot(
     commit: (batch) => mutations.commit(batch),
     logger,
     flushIntervalMs: config.flushIntervalMs,
-    ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
   const bus = new InProcessBus();
   const calls = new CallService({ store, writer, bus, logger, clock });
@@ -79,6 +81,12 @@ export async function createEarshot(
     staleAfterMs: config.staleAfterSeconds * 1000,
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
+  const ticker = new MetricsTicker({
+    calls,
+    logger,
+    intervalMs: config.metricsIntervalSeconds * 1000,
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
+  });
   const app = await buildApp({
     store,
     calls,
@@ -92,6 +100,7 @@ export async function createEarshot(
   });
   writer.start();
   sweeper.start();
+  ticker.start();
 
   let closed = false;
   return {
@@ -101,6 +110,7 @@ export async function createEarshot(
     keys,
     writer,
     sweeper,
+    ticker,
     bus,
     hub,
     async listen() {
@@ -117,8 +127,10 @@ export async function createEarshot(
         client.close(1001, 'server shutting down');
       await app.close();
       hub.close();
+      await ticker.drain();
       await sweeper.drain();
       await writer.drain(); // every accepted write is committed (unless the database is gone)
+      await ticker.stop();
       await sweeper.stop();
       await writer.stop();
       await store.close();

@@ -17,6 +17,7 @@ describe('configuration', () => {
       retentionMinutes: 60,
       staleAfterSeconds: 600,
       sweepIntervalSeconds: 60,
+      metricsIntervalSeconds: 5,
       allowedOrigins: [],
       realtimeHistory: 1000,
       logLevel: 'info',

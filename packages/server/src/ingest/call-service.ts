@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   applyEvents,
+  tick,
   endCall,
   restoreCall,
   startCall,
@@ -231,6 +232,22 @@ export class CallService implements SnapshotSource {
 
   wallboardEntries(): WallboardEntry[] {
     return [...this.calls.values()].map((s) => wallboardEntry(s.snapshot));
+  }
+
+  /**
+   * The metrics pass: every connected call gets its tick (metrics row, time-based coaching,
+   * next actions). Skipped while the database is unavailable; resolves to the calls ticked.
+   */
+  async tickAll(): Promise<number> {
+    if (!this.options.writer.available) return 0;
+    const commits: Array<Promise<void>> = [];
+    for (const [callId, state] of this.calls) {
+      const result = tick(state, this.context());
+      if (result.mutations.length > 0)
+        commits.push(this.commit(callId, result.state, result.mutations));
+    }
+    await Promise.all(commits);
+    return commits.length;
   }
 
   /** Ends, with reason "stale", every live call that has sent nothing for `staleAfterMs`. */
