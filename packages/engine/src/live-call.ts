@@ -728,6 +728,9 @@ function setObjective(
     status === 'completed'
       ? { ...rest, status, completedAt: clockAt(draft.call, ctx.now) }
       : { ...rest, status };
+  if (status === 'completed' && objectives[index]!.status !== 'completed') {
+    draft.signals = { ...draft.signals, lastCompletion: { objective: doc.objective, at: ctx.now } };
+  }
   objectives[index] = doc;
   draft.mutations.push({ table: 'callObjectives', doc });
 }
@@ -768,6 +771,7 @@ export function endCall(
       status: 'completed',
       endTime: clock,
       duration: formatCallClock(seconds),
+      ...phaseQuality(draft, phase, clock),
     };
     draft.mutations.push({ table: 'callPhases', doc: phases[i] });
   });

@@ -39,6 +39,16 @@ export const OBJECTIONS = [
   'happy with',
 ];
 
+/** A flat refusal: stronger than an objection, and not something an answer undoes. */
+export const REFUSALS = [
+  'not interested',
+  'do not call',
+  "don't call",
+  'remove my number',
+  'no thanks',
+  'stop calling',
+];
+
 /** How an agent shows it heard an objection. */
 export const ACKNOWLEDGEMENTS = [
   'understand',

@@ -22,6 +22,7 @@ export interface MetricInputs {
   questionsPerMinute: number;
   customerQuestions: number;
   buyingSignals: number;
+  refusals: number;
   unaddressedObjections: number;
   addressedRatio: number;
   objectiveProgress: number;
@@ -70,6 +71,7 @@ export function metricInputs(
     questionsPerMinute: (signals.questionsByAgent + signals.questionsByCustomer) / minutes,
     customerQuestions: signals.questionsByCustomer,
     buyingSignals: signals.buyingSignals,
+    refusals: signals.refusals,
     unaddressedObjections: signals.objections.filter((o) => !o.addressed).length,
     addressedRatio:
       objections === 0 ? 1 : signals.objections.filter((o) => o.addressed).length / objections,
@@ -91,6 +93,7 @@ export const PROBABILITY_MODELS = {
     intercept: -2.2,
     buyingSignals: 0.55,
     unaddressedObjections: -0.8,
+    refusals: -1.5,
     customerSentiment: 2.0,
     objectiveProgress: 1.6,
     engagement: 1.0,
@@ -99,6 +102,7 @@ export const PROBABILITY_MODELS = {
     intercept: -1.6,
     buyingSignals: 0.45,
     unaddressedObjections: -0.6,
+    refusals: -1.5,
     customerSentiment: 1.6,
     objectiveProgress: 0.8,
     engagement: 1.4,
@@ -107,6 +111,7 @@ export const PROBABILITY_MODELS = {
     intercept: -3.6,
     buyingSignals: 0.7,
     unaddressedObjections: -1.0,
+    refusals: -2.0,
     customerSentiment: 1.8,
     objectiveProgress: 2.2,
     engagement: 0.6,
@@ -123,6 +128,7 @@ function probability(
     model.intercept +
     model.buyingSignals * Math.min(inputs.buyingSignals, 5) +
     model.unaddressedObjections * Math.min(inputs.unaddressedObjections, 4) +
+    model.refusals * Math.min(inputs.refusals, 2) +
     model.customerSentiment * (inputs.customerSentiment - 0.5) * 2 +
     model.objectiveProgress * inputs.objectiveProgress +
     model.engagement * engagement;

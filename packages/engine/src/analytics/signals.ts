@@ -11,6 +11,7 @@ import {
   OBJECTIONS,
   phrasesIn,
   PRICE_WORDS,
+  REFUSALS,
   VALUE_WORDS,
   words,
 } from './lexicons.ts';
@@ -54,6 +55,7 @@ export interface ConversationSignals {
   questionsByCustomer: number;
   buyingSignals: number;
   lastBuyingSignalAt?: number;
+  refusals: number;
   objections: Objection[];
   agentWords: number;
   customerWords: number;
@@ -88,6 +90,7 @@ export function emptySignals(): ConversationSignals {
     questionsByAgent: 0,
     questionsByCustomer: 0,
     buyingSignals: 0,
+    refusals: 0,
     objections: [],
     agentWords: 0,
     customerWords: 0,
@@ -189,6 +192,7 @@ export function onFinalLine(
       next.buyingSignals += 1;
       next.lastBuyingSignalAt = context.now;
     }
+    if (containsAny(line.text, REFUSALS)) next.refusals += 1;
     if (containsAny(line.text, OBJECTIONS)) {
       next.objections = [
         ...signals.objections,
