@@ -33,6 +33,7 @@ import { suggestNextActions } from './analytics/next-actions.ts';
 import { scoreText, summarizeSentiment, type ScoredLine } from './analytics/sentiment.ts';
 import {
   emptySignals,
+  insertInOrder,
   onAudio,
   onFinalLine,
   type ConversationSignals,
@@ -186,7 +187,6 @@ class Draft {
   nextActionIds: Record<string, string>;
   /** Something the advice depends on changed in this batch. */
   adviceStale = false;
-  private segmentIndex: Map<string, number> | undefined;
   readonly mutations: Mutation[] = [];
   costAccruedAt: number;
 
@@ -231,13 +231,15 @@ class Draft {
     return this.lists[key];
   }
 
-  segments(): Map<string, number> {
-    this.segmentIndex ??= new Map(
-      this.lists.liveTranscripts.flatMap((t, i) =>
-        t.segmentId ? [[t.segmentId, i] as const] : [],
-      ),
-    );
-    return this.segmentIndex;
+  /**
+   * The row of a segment, searched from the newest row back: results of one utterance arrive
+   * close together, so this stops within a few rows (a new segment scans the list once,
+   * which is cheaper than keeping an index per call up to date immutably).
+   */
+  segmentRow(segmentId: string): number | undefined {
+    const rows = this.lists.liveTranscripts;
+    for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.segmentId === segmentId) return i;
+    return undefined;
   }
 
   state(lastEventAt: number): CallState {
@@ -438,8 +440,7 @@ function roundCost(value: number): number {
  * out the same whatever order the results arrive in.
  */
 function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContext): void {
-  const segments = draft.segments();
-  const index = segments.get(event.segmentId);
+  const index = draft.segmentRow(event.segmentId);
   const transcripts = draft.writable('liveTranscripts');
   const result = {
     timestamp: event.timestamp,
@@ -460,7 +461,6 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
       createdAt: ctx.now,
     };
     const analysed = doc.isFinal ? analyseFinal(draft, doc, ctx) : doc;
-    segments.set(event.segmentId, transcripts.length);
     transcripts.push(analysed);
     draft.mutations.push({ table: 'liveTranscripts', doc: analysed });
     return;
@@ -517,7 +517,7 @@ function analyseFinal(
   } else {
     // A corrected final: replace its line rather than count it twice.
     const lines = draft.signals.lines.filter((l) => l.order !== doc.order);
-    draft.signals = { ...draft.signals, lines: [...lines, line] };
+    draft.signals = { ...draft.signals, lines: insertInOrder(lines, line) };
   }
   const summary = summarizeSentiment(draft.signals.lines);
   draft.sentiment = {

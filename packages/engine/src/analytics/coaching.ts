@@ -36,8 +36,13 @@ function phaseReached(snapshot: CallSnapshot, pattern: RegExp): boolean {
   );
 }
 
+/** The speaker's last `count` lines, newest last (scans back from the end). */
 function lastLines(signals: ConversationSignals, speaker: 'agent' | 'customer', count: number) {
-  return signals.lines.filter((l) => l.speaker === speaker).slice(-count);
+  const found = [];
+  for (let i = signals.lines.length - 1; i >= 0 && found.length < count; i--) {
+    if (signals.lines[i]!.speaker === speaker) found.unshift(signals.lines[i]!);
+  }
+  return found;
 }
 
 export const COACHING_RULES: readonly CoachingRule[] = [

@@ -109,15 +109,28 @@ function escape(phrase: string): string {
   return phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const compiled = new WeakMap<readonly string[], RegExp[]>();
+
+/** Each phrase as a whole-word pattern, compiled once per list. */
+function patterns(list: readonly string[]): RegExp[] {
+  let found = compiled.get(list);
+  if (!found) {
+    found = list.map((phrase) => {
+      const body = escape(phrase.toLowerCase());
+      const edge = /^\w/.test(phrase) ? '\\b' : '';
+      const tail = /\w$/.test(phrase) ? '\\b' : '';
+      return new RegExp(`${edge}${body}${tail}`);
+    });
+    compiled.set(list, found);
+  }
+  return found;
+}
+
 /** The phrases from `list` that occur in `text` as whole words. */
 export function phrasesIn(text: string, list: readonly string[]): string[] {
   const lower = text.toLowerCase();
-  return list.filter((phrase) => {
-    const body = escape(phrase.toLowerCase());
-    const edge = /^\w/.test(phrase) ? '\\b' : '';
-    const tail = /\w$/.test(phrase) ? '\\b' : '';
-    return new RegExp(`${edge}${body}${tail}`).test(lower);
-  });
+  const regexes = patterns(list);
+  return list.filter((_, i) => regexes[i]!.test(lower));
 }
 
 export function containsAny(text: string, list: readonly string[]): boolean {

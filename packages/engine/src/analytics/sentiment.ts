@@ -47,10 +47,11 @@ export interface SentimentSummary {
   lastNegativeMoment?: string;
 }
 
-/** The call's sentiment from its final lines, taken in conversation order. */
-export function summarizeSentiment(unordered: readonly ScoredLine[]): SentimentSummary {
-  const lines = [...unordered].sort((a, b) => a.order - b.order);
-  const count = (label: Sentiment) => lines.filter((l) => l.label === label).length;
+/** The call's sentiment from its final lines, which must be in conversation order. */
+export function summarizeSentiment(lines: readonly ScoredLine[]): SentimentSummary {
+  const counts = { positive: 0, neutral: 0, negative: 0 };
+  for (const line of lines) counts[line.label] += 1;
+  const count = (label: Sentiment) => counts[label];
   const share = (label: Sentiment) =>
     lines.length === 0
       ? label === 'neutral'
@@ -65,8 +66,8 @@ export function summarizeSentiment(unordered: readonly ScoredLine[]): SentimentS
     trend =
       change >= TREND_THRESHOLD ? 'improving' : change <= -TREND_THRESHOLD ? 'declining' : 'stable';
   }
-  const lastPositive = [...lines].reverse().find((l) => l.label === 'positive');
-  const lastNegative = [...lines].reverse().find((l) => l.label === 'negative');
+  const lastPositive = lines.findLast((l) => l.label === 'positive');
+  const lastNegative = lines.findLast((l) => l.label === 'negative');
   const positivePercentage = share('positive');
   const negativePercentage = share('negative');
   return {

@@ -156,6 +156,16 @@ export function onAudio(
   return next;
 }
 
+/** A copy of `lines` with `line` in its place by order (lines nearly always arrive in order). */
+export function insertInOrder(lines: readonly ScoredLine[], line: ScoredLine): ScoredLine[] {
+  const next = [...lines, line];
+  for (let i = next.length - 1; i > 0 && next[i - 1]!.order > line.order; i--) {
+    next[i] = next[i - 1]!;
+    next[i - 1] = line;
+  }
+  return next;
+}
+
 /** Reads one final line: questions, buying signals, objections and their answers, words. */
 export function onFinalLine(
   signals: ConversationSignals,
@@ -163,7 +173,7 @@ export function onFinalLine(
   confidence: number | undefined,
   context: { now: number; inPitchOrLater: boolean },
 ): ConversationSignals {
-  const next = { ...signals, lines: [...signals.lines, line], lastFinalAt: context.now };
+  const next = { ...signals, lines: insertInOrder(signals.lines, line), lastFinalAt: context.now };
   const count = words(line.text).length;
   if (confidence !== undefined) {
     next.confidenceSum += confidence;

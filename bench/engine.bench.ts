@@ -1,0 +1,108 @@
+// The analytics engine's cost, pure (no I/O): applying one final transcript chunk (sentiment,
+// signals, phase and objective cues, coaching and next actions), and one 5 s metrics pass over
+// 1,000 live calls.
+import type { Campaign, IngestEvent } from '@earshot/protocol';
+import { applyEvents, startCall, tick, type CallState } from '../packages/engine/src/index.ts';
+import { SALES_CAMPAIGN, startRequest } from '../packages/server/test/support/scripted-call.ts';
+import { measure, report } from './support/measure.ts';
+
+const START = Date.parse('2026-11-23T10:00:00.000Z');
+let ids = 0;
+const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`;
+const campaign: Campaign = {
+  _id: '11111111-1111-4111-8111-111111111111',
+  _creationTime: START,
+  ...SALES_CAMPAIGN,
+  description: SALES_CAMPAIGN.description,
+  status: 'active',
+  script: SALES_CAMPAIGN.script,
+  createdAt: START,
+  updatedAt: START,
+} as Campaign;
+
+const LINES = [
+  ['agent', 'You asked for a quote, how much do you currently spend on power each month?'],
+  ['customer', 'About two hundred a month, which honestly feels like far too much.'],
+  ['agent', 'Our panels typically cut that by half, and the savings start straight away.'],
+  ['customer', "That sounds interesting, but I'm not sure we can afford the installation."],
+] as const;
+
+function connectedCall(callId: string): CallState {
+  let state = startCall(startRequest(callId), campaign, { now: START, newId }).state;
+  state = apply(
+    state,
+    [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ],
+    START,
+  );
+  return state;
+}
+
+function apply(state: CallState, events: IngestEvent[], now: number): CallState {
+  const result = applyEvents(state, events, { now, newId });
+  for (const { seq, hash } of result.accepted)
+    (result.state.seen as Map<number, string>).set(seq, hash);
+  return result.state;
+}
+
+function chunk(seq: number): IngestEvent {
+  const [speaker, text] = LINES[seq % LINES.length]!;
+  return {
+    type: 'transcript',
+    seq,
+    segmentId: `seg-${seq}`,
+    speaker,
+    text,
+    isFinal: true,
+    timestamp: '1:00',
+    confidence: 0.9,
+  };
+}
+
+export async function run(): Promise<void> {
+  // One call receiving 5,000 final chunks: the cost of each, as the call grows.
+  let state = connectedCall('bench-chunks');
+  let seq = 3;
+  const chunks = await measure(
+    'engine: one final transcript chunk (call growing to 5,000 lines)',
+    'chunks',
+    5_000,
+    1,
+    async () => {
+      state = apply(state, [chunk(seq)], START + seq * 1000);
+      seq++;
+    },
+  );
+  console.log(report(chunks));
+
+  // 1,000 live calls of 40 lines each, then whole metrics passes over all of them.
+  const calls: CallState[] = [];
+  for (let c = 0; c < 1_000; c++) {
+    let call = connectedCall(`bench-${c}`);
+    for (let s = 3; s < 43; s++) {
+      call = apply(
+        call,
+        [{ type: 'audio', seq: s * 2, agentGain: 60, customerGain: 5, currentSpeaker: 'agent' }],
+        START + s * 1000,
+      );
+      call = apply(call, [chunk(s * 2 + 1)], START + s * 1000 + 500);
+    }
+    calls.push(call);
+  }
+  let now = START + 60_000;
+  const passes = await measure(
+    'engine: metrics pass over 1,000 live calls',
+    'calls',
+    20,
+    1_000,
+    async () => {
+      now += 5_000;
+      for (let i = 0; i < calls.length; i++) calls[i] = tick(calls[i]!, { now, newId }).state;
+    },
+  );
+  console.log(report(passes));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
