@@ -814,6 +814,65 @@ export function endCall(
   return { state: ended, mutations: draft.mutations, alreadyEnded: false };
 }
 
+/** Coaching and next actions from an outside adviser (an LLM), in the seed's shapes. */
+export interface OutsideAdvice {
+  coaching: Array<{
+    type: CoachingRecommendation['type'];
+    title: string;
+    description: string;
+    priority: number;
+  }>;
+  nextActions: Array<{ action: string; priority: NextAction['priority']; reason: string }>;
+}
+
+/**
+ * Adds an outside adviser's coaching and next actions to a live call. A recommendation whose
+ * title is already active is not added again; nothing is added to an ended call.
+ */
+export function addAdvice(
+  state: CallState,
+  advice: OutsideAdvice,
+  ctx: EngineContext,
+): { state: CallState; mutations: Mutation[] } {
+  if (state.snapshot.liveCall.status === 'ended') return { state, mutations: [] };
+  const draft = new Draft(state);
+  const clock = clockAt(draft.call, ctx.now);
+  const coaching = draft.writable('coachingRecommendations');
+  for (const item of advice.coaching) {
+    if (coaching.some((c) => c.isActive && c.title === item.title)) continue;
+    const doc: CoachingRecommendation = {
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      type: item.type,
+      title: item.title,
+      description: item.description,
+      priority: item.priority,
+      timestamp: clock,
+      isActive: true,
+    };
+    coaching.push(doc);
+    draft.mutations.push({ table: 'coachingRecommendations', doc });
+  }
+  const actions = draft.writable('nextActions');
+  for (const item of advice.nextActions) {
+    if (actions.some((a) => a.action === item.action)) continue;
+    const doc: NextAction = {
+      _id: ctx.newId(),
+      _creationTime: ctx.now,
+      liveCallId: draft.call._id,
+      action: item.action,
+      priority: item.priority,
+      reason: item.reason,
+      suggestedAt: clock,
+      order: actions.length,
+    };
+    actions.push(doc);
+    draft.mutations.push({ table: 'nextActions', doc });
+  }
+  return { state: draft.state(state.lastEventAt), mutations: draft.mutations };
+}
+
 /** Rebuilds a call's state from what the store holds (after a restart). */
 export function restoreCall(
   snapshot: CallSnapshot,

@@ -105,6 +105,42 @@ export const OPTIONS = {
     schema: z.coerce.number().min(1).max(3600).default(5),
     defaultText: '5',
   },
+  llmUrl: {
+    flag: '--llm-url',
+    env: 'EARSHOT_LLM_URL',
+    description:
+      'Base URL of an OpenAI-compatible chat API that may add coaching and next actions (off when unset)',
+    schema: z.url().optional(),
+    defaultText: '(unset: off)',
+  },
+  llmApiKey: {
+    flag: '--llm-api-key',
+    env: 'EARSHOT_LLM_API_KEY',
+    description: 'Bearer key for the LLM API',
+    schema: z.string().min(1).optional(),
+    defaultText: '(unset)',
+  },
+  llmModel: {
+    flag: '--llm-model',
+    env: 'EARSHOT_LLM_MODEL',
+    description: 'Model name sent to the LLM API',
+    schema: z.string().min(1).default('gpt-4o-mini'),
+    defaultText: 'gpt-4o-mini',
+  },
+  llmIntervalSeconds: {
+    flag: '--llm-interval-seconds',
+    env: 'EARSHOT_LLM_INTERVAL_SECONDS',
+    description: 'Least time between two LLM requests for one call',
+    schema: z.coerce.number().min(1).default(30),
+    defaultText: '30',
+  },
+  llmTimeoutSeconds: {
+    flag: '--llm-timeout-seconds',
+    env: 'EARSHOT_LLM_TIMEOUT_SECONDS',
+    description: 'An LLM request still unanswered after this long is abandoned',
+    schema: z.coerce.number().min(1).default(10),
+    defaultText: '10',
+  },
   allowedOrigins: {
     flag: '--allowed-origins',
     env: 'EARSHOT_ALLOWED_ORIGINS',

@@ -7,6 +7,7 @@ import { ApiKeyStore } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { CallService } from './ingest/call-service.ts';
+import { LlmAdvisor } from './jobs/llm-advisor.ts';
 import { MetricsTicker } from './jobs/metrics-ticker.ts';
 import { RetentionSweeper } from './jobs/retention-sweeper.ts';
 import type { Timers } from './jobs/service.ts';
@@ -25,6 +26,8 @@ export interface Earshot {
   readonly writer: WriteBehind;
   readonly sweeper: RetentionSweeper;
   readonly ticker: MetricsTicker;
+  /** Present when --llm-url is set. */
+  readonly advisor: LlmAdvisor | undefined;
   readonly bus: RealtimeBus;
   readonly hub: Hub;
   /** Listens on the configured host and port; resolves to the base URL. */
@@ -87,6 +90,19 @@ export async function createEarshot(
     intervalMs: config.metricsIntervalSeconds * 1000,
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
+  const advisor = config.llmUrl
+    ? new LlmAdvisor({
+        url: config.llmUrl,
+        apiKey: config.llmApiKey,
+        model: config.llmModel,
+        intervalMs: config.llmIntervalSeconds * 1000,
+        timeoutMs: config.llmTimeoutSeconds * 1000,
+        bus,
+        calls,
+        logger,
+        clock,
+      })
+    : undefined;
   const app = await buildApp({
     store,
     calls,
@@ -101,6 +117,7 @@ export async function createEarshot(
   writer.start();
   sweeper.start();
   ticker.start();
+  advisor?.start();
 
   let closed = false;
   return {
@@ -111,6 +128,7 @@ export async function createEarshot(
     writer,
     sweeper,
     ticker,
+    advisor,
     bus,
     hub,
     async listen() {
@@ -127,6 +145,7 @@ export async function createEarshot(
         client.close(1001, 'server shutting down');
       await app.close();
       hub.close();
+      await advisor?.drain();
       await ticker.drain();
       await sweeper.drain();
       await writer.drain(); // every accepted write is committed (unless the database is gone)

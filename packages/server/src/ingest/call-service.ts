@@ -4,6 +4,7 @@
 // A request is answered only once its writes are committed.
 import { randomUUID } from 'node:crypto';
 import {
+  addAdvice,
   applyEvents,
   tick,
   endCall,
@@ -14,6 +15,7 @@ import {
   type CallState,
   type EngineContext,
   type Mutation,
+  type OutsideAdvice,
   type WallboardEntry,
   type WritableTable,
 } from '@earshot/engine';
@@ -232,6 +234,14 @@ export class CallService implements SnapshotSource {
 
   wallboardEntries(): WallboardEntry[] {
     return [...this.calls.values()].map((s) => wallboardEntry(s.snapshot));
+  }
+
+  /** Adds an outside adviser's coaching and next actions to a call, if it is still live. */
+  async advise(callId: string, advice: OutsideAdvice): Promise<void> {
+    const state = this.calls.get(callId);
+    if (!state || !this.options.writer.available) return;
+    const result = addAdvice(state, advice, this.context());
+    if (result.mutations.length > 0) await this.commit(callId, result.state, result.mutations);
   }
 
   /**
