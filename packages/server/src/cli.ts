@@ -7,6 +7,7 @@ import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
 import { createEarshot, databaseTarget } from './server.ts';
 import { openStore } from './store/index.ts';
+import { Simulator } from '@earshot/simulator';
 
 const USAGE = `Usage: earshot [command] [options]
 
@@ -17,6 +18,9 @@ Commands:
             Create an API key and print it (shown once). Scopes: ${API_KEY_SCOPES.join(', ')}
   keys list
   keys revoke <id or prefix>
+  simulate --url <server url> --key <api key> [--calls N] [--duration <seconds>] [--seed N] [--speed X]
+            Play simulated calls against a running server (ingest and manage scopes) and
+            report what was sent and acknowledged; exits 1 on any loss
   help      Show this help
 
 With the embedded database, run key commands while the server is stopped (one process
@@ -39,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
         name: { type: 'string' },
         scope: { type: 'string', multiple: true },
         'expires-days': { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        calls: { type: 'string' },
+        duration: { type: 'string' },
+        seed: { type: 'string' },
+        speed: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -76,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       return migrate(config);
     case 'keys':
       return keys(config, rest, parsed.values);
+    case 'simulate':
+      return simulate(parsed.values);
     default:
       console.error(`earshot: unknown command ${command}\n\n${USAGE}`);
       return 2;
@@ -155,21 +167,106 @@ async function keys(
   }
 }
 
+async function simulate(flags: {
+  url?: string;
+  key?: string;
+  calls?: string;
+  duration?: string;
+  seed?: string;
+  speed?: string;
+}): Promise<number> {
+  const calls = Number(flags.calls ?? 10);
+  const duration = Number(flags.duration ?? 60);
+  const seed = Number(flags.seed ?? 1);
+  const speed = Number(flags.speed ?? 1);
+  if (
+    !flags.url ||
+    !flags.key ||
+    !(calls > 0) ||
+    !(duration > 0) ||
+    !Number.isInteger(seed) ||
+    !(speed > 0)
+  ) {
+    console.error(
+      'earshot: simulate needs --url and --key, and positive --calls, --duration (s) and --speed',
+    );
+    return 2;
+  }
+  const errors: string[] = [];
+  const simulator = new Simulator({
+    baseUrl: flags.url.replace(/\/$/, ''),
+    apiKey: flags.key,
+    calls,
+    seed,
+    speed,
+    durationMs: duration * 1000,
+    onError: (message) => errors.push(message),
+  });
+  const began = Date.now();
+  await simulator.start();
+  const progress = setInterval(() => {
+    const t = simulator.totals;
+    console.error(
+      `  ${Math.round((Date.now() - began) / 1000)} s: ${t.calls} calls, ${t.sent} events sent, ${t.acknowledged} acknowledged`,
+    );
+  }, 5000);
+  await simulator.done();
+  clearInterval(progress);
+  const t = simulator.totals;
+  const lost = t.sent - t.acknowledged;
+  console.log(
+    JSON.stringify({
+      calls: t.calls,
+      sent: t.sent,
+      acknowledged: t.acknowledged,
+      refused: t.refused,
+      lost,
+      seconds: (Date.now() - began) / 1000,
+    }),
+  );
+  for (const message of errors.slice(0, 10)) console.error(`  error: ${message}`);
+  return lost > 0 || t.refused > 0 ? 1 : 0;
+}
+
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
   const server = await createEarshot(config, logger);
   const url = await server.listen();
   logger.info({ url }, 'earshot is listening');
-  console.log(`\nEarshot is running at ${url}\n`);
+  let simulator: Simulator | undefined;
+  const lines = [`Earshot is running at ${url}`];
+  if (config.simulatorCalls > 0) {
+    // The demo plays a voice pipeline against the real API with a key that exists only in memory.
+    const demoKey = server.keys.createEphemeral('demo simulator', ['ingest', 'manage']);
+    simulator = new Simulator({
+      baseUrl: url,
+      apiKey: demoKey,
+      calls: config.simulatorCalls,
+      seed: config.simulatorSeed,
+      onError: (message) => logger.warn({ message }, 'simulator'),
+    });
+    await simulator.start();
+    lines.push(
+      `Demo: ${config.simulatorCalls} simulated calls are live (--simulator-calls 0 turns them off).`,
+    );
+  }
+  const supervisorToken = server.keys.createEphemeral('demo supervisor', ['monitor']);
+  lines.push(
+    `Supervisor token for ${url.replace(/^http/, 'ws')}/api/v1/realtime (valid until restart):`,
+    `  ${supervisorToken}`,
+  );
+  console.log(`\n${lines.join('\n')}\n`);
 
   // SIGTERM and SIGINT drain: stop accepting, finish accepted work, close the database.
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      server.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
+      Promise.resolve(simulator?.stop())
+        .then(() => server.close())
+        .then(resolve, (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve();
+        });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

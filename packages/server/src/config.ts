@@ -165,6 +165,20 @@ export const OPTIONS = {
     schema: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     defaultText: '1000',
   },
+  simulatorCalls: {
+    flag: '--simulator-calls',
+    env: 'EARSHOT_SIMULATOR_CALLS',
+    description: 'Simulated calls `serve` keeps live for the demo (0 turns the simulator off)',
+    schema: z.coerce.number().int().min(0).max(1000).default(12),
+    defaultText: '12',
+  },
+  simulatorSeed: {
+    flag: '--simulator-seed',
+    env: 'EARSHOT_SIMULATOR_SEED',
+    description: 'Seed of the demo simulator (the same seed plays the same calls)',
+    schema: z.coerce.number().int().default(1),
+    defaultText: '1',
+  },
   logLevel: {
     flag: '--log-level',
     env: 'EARSHOT_LOG_LEVEL',

@@ -23,6 +23,8 @@ describe('configuration', () => {
       llmTimeoutSeconds: 10,
       allowedOrigins: [],
       realtimeHistory: 1000,
+      simulatorCalls: 12,
+      simulatorSeed: 1,
       logLevel: 'info',
     });
     expect(config.databaseUrl).toBeUndefined();

@@ -38,6 +38,8 @@ function sha256(value: string): Buffer {
 
 export class ApiKeyStore {
   private readonly cache = new Map<string, { info: ApiKeyInfo; hash: Buffer; until: number }>();
+  /** Keys that live only as long as this process (the embedded demo's), never stored. */
+  private readonly ephemeral = new Map<string, { info: ApiKeyInfo; hash: Buffer }>();
 
   constructor(
     private readonly db: Db,
@@ -75,6 +77,25 @@ export class ApiKeyStore {
     return { key: `esk_${prefix}_${secret}`, info: toInfo(row!) };
   }
 
+  /** A key kept in memory only: gone at restart, never written to the database. */
+  createEphemeral(name: string, scopes: ApiKeyScope[]): string {
+    const prefix = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12);
+    const secret = randomBytes(32).toString('base64url');
+    const info: ApiKeyInfo = {
+      id: `ephemeral-${prefix}`,
+      name,
+      prefix,
+      scopes,
+      createdAt: this.clock(),
+    };
+    this.ephemeral.set(prefix, { info, hash: sha256(secret) });
+    return `esk_${prefix}_${secret}`;
+  }
+
   async list(): Promise<ApiKeyInfo[]> {
     const rows = await query(() => this.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)));
     return rows.map(toInfo);
@@ -103,7 +124,11 @@ export class ApiKeyStore {
     if (!match) throw unauthorized('Malformed API key');
     const [, prefix, secret] = match as unknown as [string, string, string];
     const now = this.clock();
-    let entry = this.cache.get(prefix);
+    let entry =
+      this.cache.get(prefix) ??
+      (this.ephemeral.has(prefix)
+        ? { ...this.ephemeral.get(prefix)!, until: Infinity }
+        : undefined);
     if (!entry || entry.until < now) {
       const [row] = await query(() =>
         this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)),

@@ -1,0 +1,154 @@
+// `npm start` as a newcomer runs it: the real entry point on the embedded database with the
+// simulator on. A supervisor connecting with the printed token sees the configured number of
+// live calls within 15 s, each with transcripts, metrics and sentiment changing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RealtimeClient, type SocketLike } from '@earshot/client';
+import type { CallChange } from '@earshot/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { createEarshot } from '../src/server.ts';
+import { runCli, startServerProcess, type ServerProcess } from './support/server-process.ts';
+
+const CALLS = 12; // the default of --simulator-calls, as `npm start` runs it
+
+describe('the live demo (npm start)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-demo-'));
+  let server: ServerProcess | undefined;
+  const clients: RealtimeClient[] = [];
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`shows at least ${CALLS} live calls whose transcripts, metrics and sentiment change within 15 s`, async () => {
+    // Exactly what `npm start` runs (node bin/earshot.js serve), on a fresh data directory.
+    server = await startServerProcess(['--data-dir', dir]);
+    const token = /Supervisor token[^\n]*\n\s+(esk_\S+)/.exec(server.output())![1]!;
+    const began = Date.now();
+    const url = `${server.url.replace('http', 'ws')}/api/v1/realtime`;
+    const socket = (u: string) => new WebSocket(u) as unknown as SocketLike;
+
+    const board = new Map<string, Record<string, unknown>>();
+    const wallboard = new RealtimeClient({ url, token, socket });
+    clients.push(wallboard);
+    type BoardChange =
+      { op: 'upsert'; entry: Record<string, unknown> } | { op: 'remove'; callId: string };
+    wallboard.subscribe<{ calls: Array<Record<string, unknown>> }, BoardChange>(
+      { kind: 'wallboard' },
+      {
+        onSnapshot: (data) => data.calls.forEach((c) => board.set(String(c.callId), c)),
+        onDelta: (changes) =>
+          changes.forEach((c) =>
+            c.op === 'upsert' ? board.set(String(c.entry.callId), c.entry) : board.delete(c.callId),
+          ),
+      },
+    );
+
+    // Follow every call that appears; record which tables change on it.
+    const changed = new Map<string, Set<string>>();
+    const followed = new Set<string>();
+    const follow = setInterval(() => {
+      for (const [callId, entry] of board) {
+        if (followed.has(callId) || entry.status === 'ended') continue;
+        followed.add(callId);
+        changed.set(callId, new Set());
+        const client = new RealtimeClient({ url, token, socket });
+        clients.push(client);
+        client.subscribe<unknown, CallChange>(
+          { kind: 'call', callId },
+          {
+            onSnapshot: () => undefined,
+            onDelta: (changes) => changes.forEach((c) => changed.get(callId)!.add(c.table)),
+          },
+        );
+      }
+    }, 100);
+
+    const lively = () =>
+      [...changed.values()].filter((tables) =>
+        ['liveTranscripts', 'livePerformanceMetrics', 'sentimentAnalysis'].every((t) =>
+          tables.has(t),
+        ),
+      ).length;
+    while (lively() < CALLS && Date.now() - began < 15_000)
+      await new Promise((r) => setTimeout(r, 200));
+    clearInterval(follow);
+
+    // On failure, show what each call did change, so the cause is visible in CI output.
+    if (lively() < CALLS)
+      console.log(
+        [...changed.entries()]
+          .map(([id, t]) => `${id} ${board.get(id)?.status} ${[...t].join(',')}`)
+          .join('\n'),
+      );
+    expect([...board.values()].filter((c) => c.status !== 'ended').length).toBeGreaterThanOrEqual(
+      CALLS,
+    );
+    expect(lively()).toBeGreaterThanOrEqual(CALLS);
+    expect(Date.now() - began).toBeLessThan(15_000);
+  });
+});
+
+describe('earshot simulate (the load CLI)', () => {
+  it('plays calls against a server and reports every event sent as acknowledged', async () => {
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const url = await earshot.listen();
+      const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest', 'manage'] })).key;
+      const output = await runCli([
+        'simulate',
+        '--url',
+        url,
+        '--key',
+        key,
+        '--calls',
+        '3',
+        '--duration',
+        '4',
+        '--speed',
+        '8',
+        '--seed',
+        '5',
+      ]);
+      const report = JSON.parse(output.trim().split('\n').at(-1)!);
+      expect(report.sent).toBeGreaterThan(0);
+      expect(report).toMatchObject({ acknowledged: report.sent, lost: 0, refused: 0 });
+      expect(report.calls).toBeGreaterThanOrEqual(3);
+    } finally {
+      await earshot.close();
+    }
+  });
+
+  it('exits non-zero when the server refuses what it sends', async () => {
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const url = await earshot.listen();
+      await expect(
+        runCli([
+          'simulate',
+          '--url',
+          url,
+          '--key',
+          'esk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+          '--calls',
+          '1',
+          '--duration',
+          '1',
+        ]),
+      ).rejects.toThrow(/exited with 1/);
+    } finally {
+      await earshot.close();
+    }
+  });
+});

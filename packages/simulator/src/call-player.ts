@@ -1,0 +1,115 @@
+// Plays a planned call against a running Earshot exactly as an outside pipeline would: HTTP to
+// start and end it, one streaming-ingest WebSocket for its events (numbered by seq in time
+// order), counting what was sent and what was acknowledged.
+import type { IngestEvent } from '@earshot/protocol';
+import WebSocket from 'ws';
+import type { CallPlan } from './call-plan.ts';
+
+export interface PlayStats {
+  sent: number;
+  acknowledged: number;
+  refused: number;
+}
+
+export interface PlayOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** 1 = real time; 10 = ten times faster. */
+  speed?: number;
+  signal?: AbortSignal;
+  onError?: (message: string) => void;
+}
+
+async function post(options: PlayOptions, path: string, body: unknown): Promise<Response> {
+  return fetch(`${options.baseUrl}/api/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+export async function playCall(plan: CallPlan, options: PlayOptions): Promise<PlayStats> {
+  const stats: PlayStats = { sent: 0, acknowledged: 0, refused: 0 };
+  const speed = options.speed ?? 1;
+  const started = await post(options, '/calls', plan.start);
+  if (started.status !== 201 && started.status !== 200) {
+    options.onError?.(`start ${plan.start.callId}: HTTP ${started.status} ${await started.text()}`);
+    stats.refused += 1;
+    return stats;
+  }
+  const socket = new WebSocket(
+    `${options.baseUrl.replace(/^http/, 'ws')}/api/v1/calls/${encodeURIComponent(plan.start.callId)}/stream`,
+    {
+      headers: { authorization: `Bearer ${options.apiKey}` },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  let outstanding = 0;
+  let settled: () => void = () => undefined;
+  socket.on('message', (data) => {
+    const reply = JSON.parse(data.toString()) as {
+      type: string;
+      accepted?: number;
+      duplicates?: number;
+      problem?: { detail: string };
+    };
+    outstanding--;
+    if (reply.type === 'ack') stats.acknowledged += (reply.accepted ?? 0) + (reply.duplicates ?? 0);
+    else {
+      stats.refused += 1;
+      options.onError?.(`${plan.start.callId}: ${reply.problem?.detail ?? 'refused'}`);
+    }
+    if (outstanding === 0) settled();
+  });
+
+  const began = Date.now();
+  let seq = 0;
+  let index = 0;
+  // Each 100 ms, everything that has fallen due goes out as one frame.
+  while (
+    index < plan.events.length &&
+    !options.signal?.aborted &&
+    socket.readyState === WebSocket.OPEN
+  ) {
+    const elapsed = (Date.now() - began) * speed;
+    const batch: IngestEvent[] = [];
+    while (index < plan.events.length && plan.events[index]!.at <= elapsed && batch.length < 200) {
+      batch.push({ ...plan.events[index]!.event, seq: ++seq } as IngestEvent);
+      index++;
+    }
+    if (batch.length > 0) {
+      outstanding++;
+      stats.sent += batch.length;
+      socket.send(JSON.stringify({ events: batch }));
+    }
+    await sleep(100, options.signal);
+  }
+  if (outstanding > 0)
+    await new Promise<void>((resolve) => ((settled = resolve), setTimeout(resolve, 10_000)));
+  socket.close();
+  if (!options.signal?.aborted) {
+    await sleep((plan.endAt - (plan.events.at(-1)?.at ?? 0)) / speed, options.signal);
+    const ended = await post(options, `/calls/${encodeURIComponent(plan.start.callId)}/end`, {
+      reason: plan.endReason,
+    });
+    if (ended.status !== 200) options.onError?.(`end ${plan.start.callId}: HTTP ${ended.status}`);
+  }
+  return stats;
+}

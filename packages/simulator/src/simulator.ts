@@ -1,0 +1,93 @@
+// Keeps N simulated calls live against an Earshot: when one ends, another starts. Seeded:
+// call i of a run with seed s is always planned from seed s + i, so a run can be reproduced.
+import { SCENARIOS } from './scenarios.ts';
+import { planCall } from './call-plan.ts';
+import { playCall, type PlayStats } from './call-player.ts';
+
+export interface SimulatorOptions {
+  baseUrl: string;
+  apiKey: string;
+  calls: number;
+  seed?: number;
+  speed?: number;
+  /** Stop starting new calls after this long (ms); undefined runs until stopped. */
+  durationMs?: number;
+  onError?: (message: string) => void;
+}
+
+export class Simulator {
+  readonly totals: PlayStats & { calls: number } = {
+    calls: 0,
+    sent: 0,
+    acknowledged: 0,
+    refused: 0,
+  };
+  private readonly controller = new AbortController();
+  private readonly lanes: Array<Promise<void>> = [];
+  private next = 0;
+  private readonly runId = Date.now().toString(36);
+
+  constructor(private readonly options: SimulatorOptions) {}
+
+  /** Creates the scenarios' campaigns (an existing one is fine), then starts the calls. */
+  async start(): Promise<void> {
+    for (const scenario of SCENARIOS) {
+      const response = await fetch(`${this.options.baseUrl}/api/v1/campaigns`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.options.apiKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(scenario.campaign),
+      });
+      if (response.status !== 201 && response.status !== 409) {
+        throw new Error(
+          `creating campaign "${scenario.campaign.name}": HTTP ${response.status} ${await response.text()}`,
+        );
+      }
+    }
+    const until =
+      this.options.durationMs === undefined ? Infinity : Date.now() + this.options.durationMs;
+    for (let lane = 0; lane < this.options.calls; lane++) {
+      this.lanes.push(
+        (async () => {
+          // Stagger the first calls so they are not all at the same moment of their script.
+          await new Promise((r) => setTimeout(r, lane * 250));
+          while (!this.controller.signal.aborted && Date.now() < until) {
+            const index = this.next++;
+            const seed = (this.options.seed ?? 1) + index;
+            const plan = planCall(seed, `sim-${this.runId}-${index}`, Date.now());
+            this.totals.calls++;
+            try {
+              const stats = await playCall(plan, {
+                baseUrl: this.options.baseUrl,
+                apiKey: this.options.apiKey,
+                ...(this.options.speed ? { speed: this.options.speed } : {}),
+                signal: this.controller.signal,
+                ...(this.options.onError ? { onError: this.options.onError } : {}),
+              });
+              this.totals.sent += stats.sent;
+              this.totals.acknowledged += stats.acknowledged;
+              this.totals.refused += stats.refused;
+            } catch (error) {
+              this.options.onError?.(
+                `${plan.start.callId}: ${error instanceof Error ? error.message : String(error)}`,
+              );
+              await new Promise((r) => setTimeout(r, 1000));
+            }
+          }
+        })(),
+      );
+    }
+  }
+
+  /** Resolves when every lane has finished (after stop, or when the duration is up). */
+  done(): Promise<void> {
+    return Promise.all(this.lanes).then(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.done();
+  }
+}
