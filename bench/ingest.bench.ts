@@ -20,11 +20,8 @@ import {
   postgresAvailable,
   TEST_POSTGRES_URL,
 } from '../packages/server/test/support/databases.ts';
-import {
-  SALES_CAMPAIGN,
-  scriptedEvents,
-  startRequest,
-} from '../packages/server/test/support/scripted-call.ts';
+import type { IngestEvent } from '@earshot/protocol';
+import { planCall, SCENARIOS } from '../packages/simulator/src/index.ts';
 import { measureConcurrent, report } from './support/measure.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
@@ -40,6 +37,24 @@ interface Target {
 }
 
 /** Events call `index` sends: TOTAL_EVENTS split as evenly as possible across the calls. */
+/**
+ * The simulator's events for one call (the same plans as the demo), numbered by seq. Plans
+ * follow one another until there are enough; later plans drop their status changes, which
+ * would replay the call's ringing and connecting.
+ */
+function simulatedEvents(callId: string, seed: number, count: number): IngestEvent[] {
+  const events: IngestEvent[] = [];
+  for (let part = 0; events.length < count; part++) {
+    const plan = planCall(seed * 1000 + part, `${callId}-${part}`, Date.now());
+    for (const { event } of plan.events) {
+      if (part > 0 && event.type === 'status') continue;
+      if (events.length === count) break;
+      events.push({ ...event, seq: events.length + 1 } as IngestEvent);
+    }
+  }
+  return events;
+}
+
 function eventsForCall(index: number): number {
   return Math.floor(TOTAL_EVENTS / CALLS) + (index < TOTAL_EVENTS % CALLS ? 1 : 0);
 }
@@ -67,16 +82,22 @@ async function benchTarget(target: Target): Promise<void> {
       });
 
     // Setup (not measured): the campaign, so calls get its script, and the calls themselves.
-    await expectStatus(
-      await post('/campaigns', manageKey, JSON.stringify(SALES_CAMPAIGN)),
-      201,
-      'create campaign',
-    );
+    for (const scenario of SCENARIOS) {
+      await expectStatus(
+        await post('/campaigns', manageKey, JSON.stringify(scenario.campaign)),
+        201,
+        'create campaign',
+      );
+    }
     const callIds = Array.from({ length: CALLS }, (_, i) => `bench-call-${i + 1}`);
     await Promise.all(
-      callIds.map(async (callId) =>
+      callIds.map(async (callId, i) =>
         expectStatus(
-          await post('/calls', ingestKey, JSON.stringify(startRequest(callId))),
+          await post(
+            '/calls',
+            ingestKey,
+            JSON.stringify({ ...planCall(i + 1, callId, Date.now()).start, callId }),
+          ),
           201,
           `start ${callId}`,
         ),
@@ -84,7 +105,7 @@ async function benchTarget(target: Target): Promise<void> {
     );
     // Request bodies are serialised up front, so the client's JSON work is not measured.
     const requests = callIds.map((_, i) => {
-      const events = scriptedEvents(eventsForCall(i));
+      const events = simulatedEvents(callIds[i]!, i + 1, eventsForCall(i));
       const bodies: Array<{ body: string; events: number }> = [];
       for (let at = 0; at < events.length; at += BATCH) {
         const batch = events.slice(at, at + BATCH);
