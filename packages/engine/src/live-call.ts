@@ -412,19 +412,8 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       return;
     }
     case 'coaching': {
-      const doc: CoachingRecommendation = {
-        _id: ctx.newId(),
-        _creationTime: ctx.now,
-        liveCallId: call._id,
-        type: event.coachingType,
-        title: event.title,
-        description: event.description,
-        priority: event.priority,
-        timestamp: clockAt(call, ctx.now),
-        isActive: true,
-      };
-      draft.writable('coachingRecommendations').push(doc);
-      draft.mutations.push({ table: 'coachingRecommendations', doc });
+      const { coachingType: type, title, description, priority } = event;
+      addCoaching(draft, { type, title, description, priority }, clockAt(call, ctx.now), ctx);
       return;
     }
   }
@@ -540,6 +529,25 @@ function analyseFinal(
   return { ...doc, sentiment: label };
 }
 
+/** A new active coaching recommendation on the call. */
+function addCoaching(
+  draft: Draft,
+  item: Pick<CoachingRecommendation, 'type' | 'title' | 'description' | 'priority'>,
+  clock: string,
+  ctx: EngineContext,
+): void {
+  const doc: CoachingRecommendation = {
+    _id: ctx.newId(),
+    _creationTime: ctx.now,
+    liveCallId: draft.call._id,
+    ...item,
+    timestamp: clock,
+    isActive: true,
+  };
+  draft.writable('coachingRecommendations').push(doc);
+  draft.mutations.push({ table: 'coachingRecommendations', doc });
+}
+
 /** Coaching and next actions as the call stands now: new advice added, stale advice retired. */
 function refreshAdvice(draft: Draft, ctx: EngineContext): void {
   const snapshot = draft.current();
@@ -555,19 +563,7 @@ function refreshAdvice(draft: Draft, ctx: EngineContext): void {
   });
   for (const item of advice) {
     if (coaching.some((c) => c.isActive && c.title === item.title)) continue; // never duplicated
-    const doc: CoachingRecommendation = {
-      _id: ctx.newId(),
-      _creationTime: ctx.now,
-      liveCallId: draft.call._id,
-      type: item.type,
-      title: item.title,
-      description: item.description,
-      priority: item.priority,
-      timestamp: clock,
-      isActive: true,
-    };
-    coaching.push(doc);
-    draft.mutations.push({ table: 'coachingRecommendations', doc });
+    addCoaching(draft, item, clock, ctx);
   }
 
   const actions = draft.writable('nextActions');
@@ -840,19 +836,7 @@ export function addAdvice(
   const coaching = draft.writable('coachingRecommendations');
   for (const item of advice.coaching) {
     if (coaching.some((c) => c.isActive && c.title === item.title)) continue;
-    const doc: CoachingRecommendation = {
-      _id: ctx.newId(),
-      _creationTime: ctx.now,
-      liveCallId: draft.call._id,
-      type: item.type,
-      title: item.title,
-      description: item.description,
-      priority: item.priority,
-      timestamp: clock,
-      isActive: true,
-    };
-    coaching.push(doc);
-    draft.mutations.push({ table: 'coachingRecommendations', doc });
+    addCoaching(draft, item, clock, ctx);
   }
   const actions = draft.writable('nextActions');
   for (const item of advice.nextActions) {

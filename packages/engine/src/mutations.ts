@@ -47,8 +47,8 @@ export type Mutation = {
   [T in WritableTable]: { table: T; doc: WritableDocuments[T] };
 }[WritableTable];
 
-/** Tables in the order a commit writes them, parents before children. */
-export const WRITE_ORDER: readonly WritableTable[] = [
+/** The seed's ten tables of a live call: what subscribers see change. */
+export const LIVE_CALL_TABLES = [
   'liveCalls',
   'liveTranscripts',
   'callObjectives',
@@ -59,6 +59,11 @@ export const WRITE_ORDER: readonly WritableTable[] = [
   'callPhases',
   'callSystemConfig',
   'sentimentAnalysis',
+] as const satisfies readonly WritableTable[];
+
+/** Tables in the order a commit writes them, parents before children. */
+export const WRITE_ORDER: readonly WritableTable[] = [
+  ...LIVE_CALL_TABLES,
   'callEvents',
   'callAnalytics',
   'transcriptArchive',

@@ -11,6 +11,7 @@ import {
   restoreCall,
   startCall,
   startHash,
+  LIVE_CALL_TABLES,
   wallboardEntry,
   type CallState,
   type EngineContext,
@@ -36,19 +37,8 @@ import type { SnapshotSource } from '../realtime/hub.ts';
 import type { Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
-/** The seed's ten tables: what subscribers see change (the event log and roll-up are internal). */
-const PUBLISHED_TABLES = new Set<WritableTable>([
-  'liveCalls',
-  'liveTranscripts',
-  'callObjectives',
-  'nextActions',
-  'livePerformanceMetrics',
-  'supervisorActions',
-  'coachingRecommendations',
-  'callPhases',
-  'callSystemConfig',
-  'sentimentAnalysis',
-]);
+/** What subscribers see change: the seed's ten tables (the event log and roll-up are internal). */
+const PUBLISHED_TABLES = new Set<WritableTable>(LIVE_CALL_TABLES);
 
 export interface CallServiceOptions {
   store: Store;
