@@ -104,12 +104,14 @@ export async function playCall(plan: CallPlan, options: PlayOptions): Promise<Pl
   if (outstanding > 0)
     await new Promise<void>((resolve) => ((settled = resolve), setTimeout(resolve, 10_000)));
   socket.close();
+  // A stopped simulator hangs up its calls rather than leave them live until they go stale.
   if (!options.signal?.aborted) {
     await sleep((plan.endAt - (plan.events.at(-1)?.at ?? 0)) / speed, options.signal);
-    const ended = await post(options, `/calls/${encodeURIComponent(plan.start.callId)}/end`, {
-      reason: plan.endReason,
-    });
-    if (ended.status !== 200) options.onError?.(`end ${plan.start.callId}: HTTP ${ended.status}`);
   }
+  const reason = options.signal?.aborted ? 'failed' : plan.endReason;
+  const path = `/calls/${encodeURIComponent(plan.start.callId)}/end`;
+  const ended = await post(options, path, { reason }).catch(() => undefined);
+  if (ended && ended.status !== 200)
+    options.onError?.(`end ${plan.start.callId}: HTTP ${ended.status}`);
   return stats;
 }

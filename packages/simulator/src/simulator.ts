@@ -1,5 +1,6 @@
 // Keeps N simulated calls live against an Earshot: when one ends, another starts. Seeded:
 // call i of a run with seed s is always planned from seed s + i, so a run can be reproduced.
+import { setMaxListeners } from 'node:events';
 import { SCENARIOS } from './scenarios.ts';
 import { planCall } from './call-plan.ts';
 import { playCall, type PlayStats } from './call-player.ts';
@@ -27,7 +28,10 @@ export class Simulator {
   private next = 0;
   private readonly runId = Date.now().toString(36);
 
-  constructor(private readonly options: SimulatorOptions) {}
+  constructor(private readonly options: SimulatorOptions) {
+    // Every lane waits on this one signal at once; more than ten lanes is not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Creates the scenarios' campaigns (an existing one is fine), then starts the calls. */
   async start(): Promise<void> {
