@@ -1,12 +1,14 @@
 // `npm run bench`: runs every benchmark in turn. Results are recorded in docs/benchmarks.md.
 import { run as engine } from './engine.bench.ts';
 import { run as ingest } from './ingest.bench.ts';
+import { run as realtime } from './realtime-latency.bench.ts';
 import { run as storeWrite } from './store-write.bench.ts';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['store-write', storeWrite],
   ['ingest', ingest],
   ['engine', engine],
+  ['realtime', realtime],
 ];
 const only = process.argv[2];
 for (const [name, run] of benches) {

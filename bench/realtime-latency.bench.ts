@@ -1,0 +1,507 @@
+// Realtime latency: ingest → subscriber, measured at the subscriber socket. C calls stream 10
+// events/s each over the streaming ingest socket (one per call, one event per frame, paced by
+// a timer); every call has 2 realtime subscribers (2 sockets) and 20 sockets follow the
+// wallboard. Run on PGlite and on PostgreSQL, and against a bare `ws` relay at the same load
+// as the floor (bench/support/ws-relay.ts). Three processes per run: the server (or relay),
+// the load generator (bench/support/realtime-load.ts) and this one, which starts both, tells
+// the server when the measured window opens and closes, and prints the results.
+//   BENCH_REALTIME_STEPS (100,500,1000)  concurrent calls per step
+//   BENCH_REALTIME_TARGETS (relay,pglite,postgres)
+//   BENCH_REALTIME_RATE (10)  events/s per call     BENCH_REALTIME_SUBSCRIBERS (2)  per call
+//   BENCH_REALTIME_WALLBOARDS (20)   BENCH_REALTIME_WARMUP_S (5)   BENCH_REALTIME_SECONDS (20)
+//   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
+//   BENCH_REALTIME_PROFILE_DIR  write a V8 CPU profile of the server over each window there
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import type { WebSocket } from 'ws';
+import { loadConfig } from '../packages/server/src/config.ts';
+import { createEarshot } from '../packages/server/src/server.ts';
+import { SALES_CAMPAIGN } from '../packages/server/test/support/scripted-call.ts';
+import { summariseProfile } from './support/cpu-profile.ts';
+import { percentile } from './support/measure.ts';
+import { cpuBetween, readCpu, type CpuCounters } from './support/proc-cpu.ts';
+import { runLoad, type LoadOptions, type LoadResult } from './support/realtime-load.ts';
+import { startRelay } from './support/ws-relay.ts';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const env = (name: string, fallback: string) => process.env[`BENCH_REALTIME_${name}`] ?? fallback;
+const STEPS = env('STEPS', '100,500,1000').split(',').map(Number);
+const TARGETS = env('TARGETS', 'relay,pglite,postgres').split(',');
+const RATE = Number(env('RATE', '10'));
+const SUBSCRIBERS = Number(env('SUBSCRIBERS', '2'));
+const WALLBOARDS = Number(env('WALLBOARDS', '20'));
+const WARMUP_MS = Number(env('WARMUP_S', '5')) * 1000;
+const MEASURE_MS = Number(env('SECONDS', '20')) * 1000;
+const DRAIN_MS = Number(env('DRAIN_S', '15')) * 1000;
+const PROFILE_DIR = process.env.BENCH_REALTIME_PROFILE_DIR;
+
+/** What the server (or relay) child runs. */
+interface ServerSpec {
+  role: 'server';
+  kind: 'earshot' | 'relay';
+  label: string;
+  flags: Record<string, string>;
+  /** Where to write a CPU profile of the window, if anywhere. */
+  profile?: string;
+}
+interface LoadSpec {
+  role: 'load';
+  options: Omit<LoadOptions, 'onWindow'>;
+}
+
+interface Summary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+function summarise(values: number[]): Summary {
+  const sorted = Float64Array.from(values).sort();
+  const p = (q: number) => percentile(sorted as unknown as number[], q);
+  return { count: sorted.length, p50: p(50), p95: p(95), p99: p(99), max: sorted.at(-1) ?? NaN };
+}
+
+/** What the server child reports for the window: its own process only. */
+interface ServerStats {
+  wallMs: number;
+  cpuMs: number;
+  /** Of cpuMs, the time in the kernel (socket reads and writes, mostly). */
+  systemMs: number;
+  peakRssMb: number;
+  loopDelayP99: number;
+  loopDelayMax: number;
+  /** Earshot: call updates published on the bus; relay: ingest frames received. */
+  updates: number;
+  /** Earshot: most mutations waiting for the write-behind at once. */
+  maxBacklog: number;
+  sessions: number;
+  /** The machine's 1-minute load average when the window ended. */
+  loadAverage: number;
+}
+
+type LoadReport = Omit<LoadResult, 'latencies' | 'ackLatencies' | 'sendLag'> & {
+  latency: Summary;
+  ack: Summary;
+  lag: Summary;
+};
+
+interface Row {
+  label: string;
+  calls: number;
+  load: LoadReport;
+  server: ServerStats;
+  /** PostgreSQL's backends (% of one core) and the whole machine (% of all cores) over the window. */
+  postgresPct: number | undefined;
+  machinePct: number | undefined;
+  /** Realtime and ingest sockets closed, by code, as the server saw it (up to the drain's end). */
+  serverCloses: Record<string, number>;
+  /** The server's longest event-loop stall during the drain. */
+  drainLoopDelayMax: number;
+  /** How long the server took to answer this process at the window's start and end and after the drain. */
+  handoffMs: { start: number; end: number; drained: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children
+
+type Message = { type: string; [key: string]: unknown };
+const send = (message: Message) => process.send!(message);
+
+/** Measures this process over a window: CPU, peak RSS, event-loop delay, optionally a profile. */
+function windowMeter(extra: () => { updates: number; backlog: number; sessions: number }) {
+  let cpu0 = process.cpuUsage();
+  let t0 = 0;
+  let peakRss = 0;
+  let maxBacklog = 0;
+  let updates0 = 0;
+  // The histogram holds each timer's whole interval: the delay is what exceeds the resolution.
+  const resolution = 10;
+  const delay = monitorEventLoopDelay({ resolution });
+  let sampler: NodeJS.Timeout | undefined;
+  let profiler: Session | undefined;
+  return {
+    async start(profile: boolean) {
+      if (profile) {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
+      delay.reset();
+      delay.enable();
+      updates0 = extra().updates;
+      peakRss = process.memoryUsage.rss();
+      maxBacklog = 0;
+      sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        maxBacklog = Math.max(maxBacklog, extra().backlog);
+      }, 50);
+      cpu0 = process.cpuUsage();
+      t0 = performance.now();
+    },
+    async stop(profilePath: string | undefined): Promise<ServerStats> {
+      const cpu = process.cpuUsage(cpu0);
+      const wallMs = performance.now() - t0;
+      clearInterval(sampler);
+      delay.disable();
+      const now = extra();
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        if (profilePath) await writeFile(profilePath, JSON.stringify(profile));
+      }
+      return {
+        wallMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        systemMs: cpu.system / 1000,
+        peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
+        loopDelayP99: Math.max(0, delay.percentile(99) / 1e6 - resolution),
+        loopDelayMax: Math.max(0, delay.max / 1e6 - resolution),
+        updates: now.updates - updates0,
+        maxBacklog,
+        sessions: now.sessions,
+        loadAverage: loadavg()[0]!,
+      };
+    },
+  };
+}
+
+/** The server child: Earshot on one database (or the relay), driven over IPC. */
+async function serverChild(spec: ServerSpec): Promise<void> {
+  let close: () => Promise<void>;
+  let extra: () => { updates: number; backlog: number; sessions: number };
+  let ready: Message;
+  const serverCloses: Record<string, number> = {};
+  if (spec.kind === 'relay') {
+    const relay = await startRelay();
+    close = () => relay.close();
+    extra = () => ({
+      updates: relay.stats().framesIn,
+      backlog: 0,
+      sessions: relay.stats().sockets,
+    });
+    ready = { type: 'ready', base: relay.base, ingestKey: 'relay', monitorKey: 'relay' };
+  } else {
+    const config = loadConfig({ port: '0', 'log-level': 'silent', ...spec.flags }, {});
+    const earshot = await createEarshot(config, pino({ level: 'silent' }));
+    close = () => earshot.close();
+    const base = await earshot.listen();
+    const key = async (scope: 'ingest' | 'monitor' | 'manage') =>
+      (await earshot.keys.create({ name: `bench-${scope}`, scopes: [scope] })).key;
+    const manageKey = await key('manage');
+    const campaign = await fetch(`${base}/api/v1/campaigns`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${manageKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(SALES_CAMPAIGN),
+    });
+    if (campaign.status !== 201) throw new Error(`create campaign: ${await campaign.text()}`);
+    let updates = 0;
+    earshot.bus.subscribe(() => updates++);
+    // Who ended a socket, seen from the server: its calls to close(code) and terminate() (the
+    // heartbeat's, or the one that follows a close the peer never answers). Observed only.
+    const count = (key: string) => (serverCloses[key] = (serverCloses[key] ?? 0) + 1);
+    earshot.app.websocketServer.on('connection', (socket: WebSocket) => {
+      count('connections');
+      const close = socket.close.bind(socket);
+      const terminate = socket.terminate.bind(socket);
+      socket.close = (code?: number, reason?: string | Buffer) => {
+        count(`close(${code})`);
+        close(code, reason);
+      };
+      socket.terminate = () => {
+        count('terminate()');
+        terminate();
+      };
+    });
+    extra = () => ({
+      updates,
+      backlog: earshot.writer.backlog,
+      sessions: earshot.hub.sessionCount,
+    });
+    ready = {
+      type: 'ready',
+      base,
+      ingestKey: await key('ingest'),
+      monitorKey: await key('monitor'),
+    };
+  }
+  const meter = windowMeter(extra);
+  const drainDelay = monitorEventLoopDelay({ resolution: 10 });
+  process.on('message', (message: Message) => {
+    void (async () => {
+      if (message.type === 'start') {
+        await meter.start(spec.profile !== undefined);
+        send({ type: 'started' });
+      } else if (message.type === 'end') {
+        send({ type: 'stats', stats: await meter.stop(spec.profile) });
+        drainDelay.enable();
+      } else if (message.type === 'closes') {
+        drainDelay.disable();
+        const drainLoopDelayMax = Math.max(0, drainDelay.max / 1e6 - 10);
+        send({ type: 'closes', closes: { ...serverCloses }, drainLoopDelayMax });
+      } else if (message.type === 'stop') {
+        await close();
+        process.exit(0);
+      }
+    })();
+  });
+  send(ready);
+}
+
+/** The load-generator child. */
+async function loadChild(spec: LoadSpec): Promise<void> {
+  const waiting = new Map<string, () => void>();
+  process.on('message', (message: Message) => waiting.get(message.type)?.());
+  const result = await runLoad({
+    ...spec.options,
+    onWindow: (edge) =>
+      new Promise<void>((resolve) => {
+        waiting.set(`window-${edge}-ok`, resolve);
+        send({ type: 'window', edge });
+      }),
+  });
+  const { latencies, ackLatencies, sendLag, ...rest } = result;
+  const report: LoadReport = {
+    ...rest,
+    latency: summarise(latencies),
+    ack: summarise(ackLatencies),
+    lag: summarise(sendLag),
+  };
+  send({ type: 'result', report });
+  process.disconnect();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent
+
+function startChild(spec: ServerSpec | LoadSpec): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', THIS_FILE], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_REALTIME_CHILD: JSON.stringify(spec) },
+  });
+}
+
+function nextMessage<T extends Message>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: Message) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) =>
+      reject(new Error(`child exited with ${code} while waiting for "${type}"`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', resolve);
+  });
+
+async function runOne(server: ServerSpec, calls: number): Promise<Row> {
+  const serverChild = startChild(server);
+  try {
+    const ready = await nextMessage<Message & Record<'base' | 'ingestKey' | 'monitorKey', string>>(
+      serverChild,
+      'ready',
+    );
+    const load = startChild({
+      role: 'load',
+      options: {
+        mode: server.kind,
+        base: ready.base,
+        ingestKey: ready.ingestKey,
+        monitorKey: ready.monitorKey,
+        calls,
+        subscribersPerCall: SUBSCRIBERS,
+        wallboards: WALLBOARDS,
+        rate: RATE,
+        warmupMs: WARMUP_MS,
+        measureMs: MEASURE_MS,
+        drainTimeoutMs: DRAIN_MS,
+      },
+    });
+    let stats: ServerStats | undefined;
+    let cpu: ReturnType<typeof cpuBetween>;
+    let cpuBefore: CpuCounters | undefined;
+    let windowStart = 0;
+    let serverCloses: Record<string, number> = {};
+    let drainLoopDelayMax = NaN;
+    const handoffMs = { start: NaN, end: NaN, drained: NaN };
+    load.on('message', (message: Message) => {
+      if (message.type !== 'window') return;
+      void (async () => {
+        const asked = performance.now();
+        if (message.edge === 'start') {
+          const started = nextMessage(serverChild, 'started');
+          serverChild.send({ type: 'start' });
+          await started;
+          handoffMs.start = performance.now() - asked;
+          cpuBefore = readCpu('postgres');
+          windowStart = performance.now();
+        } else if (message.edge === 'drained') {
+          // Before the load generator cuts its sockets: every close so far was the server's.
+          const reply = nextMessage<
+            Message & { closes: Record<string, number>; drainLoopDelayMax: number }
+          >(serverChild, 'closes');
+          serverChild.send({ type: 'closes' });
+          ({ closes: serverCloses, drainLoopDelayMax } = await reply);
+          handoffMs.drained = performance.now() - asked;
+        } else {
+          cpu = cpuBetween(cpuBefore, readCpu('postgres'), performance.now() - windowStart);
+          const reply = nextMessage<Message & { stats: ServerStats }>(serverChild, 'stats');
+          serverChild.send({ type: 'end' });
+          stats = (await reply).stats;
+          handoffMs.end = performance.now() - asked;
+        }
+        load.send({ type: `window-${String(message.edge)}-ok` });
+      })();
+    });
+    const { report } = await nextMessage<Message & { report: LoadReport }>(load, 'result');
+    const code = await exited(load);
+    if (code !== 0) throw new Error(`load generator exited with ${code}`);
+    if (!stats) throw new Error('no server statistics');
+    return {
+      label: server.label,
+      calls,
+      load: report,
+      server: stats,
+      postgresPct: server.flags['database-url'] ? cpu?.commandPct : undefined,
+      machinePct: cpu?.machinePct,
+      serverCloses,
+      drainLoopDelayMax,
+      handoffMs,
+    };
+  } finally {
+    if (serverChild.connected) serverChild.send({ type: 'stop' });
+    const timer = setTimeout(() => serverChild.kill('SIGKILL'), 20_000);
+    await exited(serverChild);
+    clearTimeout(timer);
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const int = (n: number) => Math.round(n).toLocaleString('en');
+
+function describe(row: Row): string {
+  const { load, server } = row;
+  const seconds = load.windowMs / 1000;
+  const l = load.latency;
+  const closes = Object.entries(load.closes)
+    .map(([code, n]) => `${n}× ${code}`)
+    .join(', ');
+  return [
+    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards`,
+    `  latency ms (send → subscriber socket, ${int(l.count)} samples of ${int(load.latenciesExpected)} sent × subscribers): p50 ${fmt(l.p50)}  p95 ${fmt(l.p95)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}`,
+    `  events/s in ${int(load.eventsAccepted / seconds)} accepted (${int(load.eventsSent / seconds)} offered)` +
+      `  messages/s out ${int((load.callFrames + load.wallboardFrames) / seconds)}` +
+      ` (call ${int(load.callFrames / seconds)}, wallboard ${int(load.wallboardFrames / seconds)}, ${fmt(load.bytesOut / seconds / 1024 / 1024)} MB/s)`,
+    `  server: cpu ${Math.round((server.cpuMs / server.wallMs) * 100)}% of one core` +
+      ` (${Math.round((server.systemMs / server.wallMs) * 100)}% in the kernel), peak rss ${Math.round(server.peakRssMb)} MB,` +
+      ` event-loop delay p99 ${fmt(server.loopDelayP99)} ms max ${fmt(server.loopDelayMax)} ms,` +
+      ` ${int(server.updates / seconds)} updates/s, write backlog max ${int(server.maxBacklog)}, ${server.sessions} sockets;` +
+      ` machine load average ${fmt(server.loadAverage, 2)}`,
+    `  ack ms p50 ${fmt(load.ack.p50)} p99 ${fmt(load.ack.p99)} max ${fmt(load.ack.max)};` +
+      ` unacknowledged frames at window end ${int(load.unackedAtWindowEnd)}, after drain ${int(load.unackedAtEnd)} (${fmt(load.drainMs / 1000)} s); ingest errors ${load.ingestErrors}`,
+    `  final transcripts: ${int(load.finalsExpected)} sent × subscribers, lost ${load.finalsLostAcked} of those acknowledged` +
+      ` (${load.finalsLost} including never processed), reordered ${load.finalsReordered};` +
+      ` version gaps ${load.versionGaps}`,
+    `  drain: event-loop delay max ${fmt(row.drainLoopDelayMax)} ms; longest gap between pings at a call subscriber ${fmt(load.maxPingGapMs / 1000)} s;` +
+      ` server answered IPC in ${fmt(row.handoffMs.start, 0)} / ${fmt(row.handoffMs.end, 0)} / ${fmt(row.handoffMs.drained, 0)} ms (window start / end / drained)`,
+    `  sockets closed by the server: ${closes || 'none'}` +
+      (Object.keys(row.serverCloses).length > 0
+        ? ` (server side, by code: ${JSON.stringify(row.serverCloses)})`
+        : ''),
+    `  load generator: cpu ${Math.round((load.cpuMs / load.windowMs) * 100)}% of one core, peak rss ${Math.round(load.peakRssMb)} MB,` +
+      ` send lag p99 ${fmt(load.lag.p99)} ms max ${fmt(load.lag.max)} ms;` +
+      (row.postgresPct !== undefined
+        ? ` PostgreSQL backends cpu ${Math.round(row.postgresPct)}% of one core;`
+        : '') +
+      ` machine busy ${fmt(row.machinePct ?? NaN, 0)}% of ${cpus().length} cores`,
+  ].join('\n');
+}
+
+function table(rows: Row[]): string {
+  const header =
+    '| target | calls | timed delivered | p50 ms | p95 ms | p99 ms | max ms | events/s in | messages/s out | server CPU | server peak RSS | load-gen CPU | machine busy | finals lost / reordered |';
+  const pct = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n)}%`);
+  const lines = rows.map((row) => {
+    const { load, server } = row;
+    const s = load.windowMs / 1000;
+    const serverCpu =
+      pct((server.cpuMs / server.wallMs) * 100) +
+      (row.postgresPct !== undefined ? ` (+${pct(row.postgresPct)} PG)` : '');
+    const delivered = pct((load.latency.count / load.latenciesExpected) * 100);
+    return `| ${row.label} | ${int(row.calls)} | ${delivered} | ${fmt(load.latency.p50)} | ${fmt(load.latency.p95)} | ${fmt(load.latency.p99)} | ${fmt(load.latency.max)} | ${int(load.eventsAccepted / s)} | ${int((load.callFrames + load.wallboardFrames) / s)} | ${serverCpu} | ${Math.round(server.peakRssMb)} MB | ${pct((load.cpuMs / load.windowMs) * 100)} | ${pct(row.machinePct)} | ${load.finalsLostAcked} / ${load.finalsReordered} |`;
+  });
+  return [header, `|${' --- |'.repeat(14)}`, ...lines].join('\n');
+}
+
+export async function run(): Promise<void> {
+  // Imported here: it probes PostgreSQL on import, which the children need not do.
+  const { createPostgresDatabase, postgresAvailable, TEST_POSTGRES_URL } =
+    await import('../packages/server/test/support/databases.ts');
+  if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
+  const rows: Row[] = [];
+  for (const calls of STEPS) {
+    for (const target of TARGETS) {
+      const profile = PROFILE_DIR ? join(PROFILE_DIR, `${target}-${calls}.cpuprofile`) : undefined;
+      let spec: ServerSpec;
+      let cleanup = async () => {};
+      if (target === 'relay') {
+        spec = { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} };
+      } else if (target === 'pglite') {
+        spec = {
+          role: 'server',
+          kind: 'earshot',
+          label: 'PGlite (in memory)',
+          flags: { 'data-dir': 'memory://' },
+        };
+      } else if (target === 'postgres') {
+        if (!postgresAvailable) {
+          console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
+          continue;
+        }
+        const database = await createPostgresDatabase();
+        cleanup = () => database.drop();
+        spec = {
+          role: 'server',
+          kind: 'earshot',
+          label: 'PostgreSQL 15',
+          flags: { 'database-url': database.url },
+        };
+      } else throw new Error(`unknown target ${target}`);
+      if (profile) spec.profile = profile;
+      try {
+        const row = await runOne(spec, calls);
+        rows.push(row);
+        console.log(describe(row));
+        if (profile) console.log(summariseProfile(profile, 15));
+      } finally {
+        await cleanup();
+      }
+    }
+  }
+  console.log(`\n${table(rows)}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const child = process.env.BENCH_REALTIME_CHILD;
+  if (!child) await run();
+  else {
+    const spec = JSON.parse(child) as ServerSpec | LoadSpec;
+    if (spec.role === 'server') await serverChild(spec);
+    else await loadChild(spec);
+  }
+}
