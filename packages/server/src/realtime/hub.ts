@@ -71,6 +71,8 @@ export class Hub {
   readonly wallboard: TopicLog;
   private readonly entries = new Map<string, { entry: WallboardEntry; json: string }>();
   private readonly sessions = new Set<Session>();
+  /** Sessions by the topics they follow, so an update visits only its own subscribers. */
+  private readonly watchers = new Map<string, Set<Session>>();
   private readonly unsubscribe: () => void;
   private readonly callHistory: number;
   private readonly versionBase: number;
@@ -104,8 +106,22 @@ export class Hub {
     this.sessions.add(session);
   }
 
+  /** A session follows a topic ('call:<callId>' or 'wallboard'). */
+  watch(session: Session, topicKey: string): void {
+    let set = this.watchers.get(topicKey);
+    if (!set) this.watchers.set(topicKey, (set = new Set()));
+    set.add(session);
+  }
+
+  unwatch(session: Session, topicKey: string): void {
+    const set = this.watchers.get(topicKey);
+    set?.delete(session);
+    if (set?.size === 0) this.watchers.delete(topicKey);
+  }
+
   remove(session: Session): void {
     this.sessions.delete(session);
+    for (const key of [...this.watchers.keys()]) this.unwatch(session, key);
   }
 
   get sessionCount(): number {
@@ -115,7 +131,7 @@ export class Hub {
   private onUpdate(update: CallUpdate): void {
     if (update.changes.length > 0) {
       const version = this.callLog(update.callId).append(update.changes);
-      for (const session of this.sessions)
+      for (const session of this.watchers.get(`call:${update.callId}`) ?? [])
         session.deliverCall(update.callId, version, update.changes);
     }
     let change: WallboardChange | undefined;
@@ -131,7 +147,8 @@ export class Hub {
     }
     if (change) {
       const version = this.wallboard.append([change]);
-      for (const session of this.sessions) session.deliverWallboard(version, [change]);
+      for (const session of this.watchers.get('wallboard') ?? [])
+        session.deliverWallboard(version, [change]);
     }
   }
 

@@ -44,6 +44,10 @@ interface Subscription {
   pending?: { from: number; to: number; changes: Map<string, TopicChange> };
 }
 
+function topicKey(topic: Topic): string {
+  return topic.kind === 'call' ? `call:${topic.callId}` : 'wallboard';
+}
+
 function changeKey(change: TopicChange): string {
   if ('op' in change) return change.op === 'remove' ? change.callId : String(change.entry.callId);
   return `${change.table}:${String(change.doc._id)}`;
@@ -83,7 +87,7 @@ export class Session {
       case 'subscribe':
         return this.subscribe(message.id, message.topic, message.resumeFrom);
       case 'unsubscribe':
-        this.subscriptions.delete(message.id);
+        this.unsubscribe(message.id);
         return this.send({ type: 'unsubscribed', id: message.id });
       case 'ping':
         return this.send({ type: 'pong', ...(message.at !== undefined ? { at: message.at } : {}) });
@@ -113,6 +117,7 @@ export class Session {
     }
     const subscription: Subscription = { id, topic };
     this.subscriptions.set(id, subscription);
+    this.hub.watch(this, topicKey(topic));
 
     if (resumeFrom !== undefined) {
       const missed = log.since(resumeFrom);
@@ -155,6 +160,15 @@ export class Session {
       }
       return wallboard;
     });
+  }
+
+  private unsubscribe(id: string): void {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) return;
+    this.subscriptions.delete(id);
+    const key = topicKey(subscription.topic);
+    if (![...this.subscriptions.values()].some((s) => topicKey(s.topic) === key))
+      this.hub.unwatch(this, key);
   }
 
   deliverCall(callId: string, version: number, changes: CallChange[]): void {
