@@ -20,8 +20,7 @@ import {
   postgresAvailable,
   TEST_POSTGRES_URL,
 } from '../packages/server/test/support/databases.ts';
-import type { IngestEvent } from '@earshot/protocol';
-import { planCall, SCENARIOS } from '../packages/simulator/src/index.ts';
+import { planCall, plannedEvents, SCENARIOS } from '../packages/simulator/src/index.ts';
 import { measureConcurrent, report } from './support/measure.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
@@ -37,24 +36,6 @@ interface Target {
 }
 
 /** Events call `index` sends: TOTAL_EVENTS split as evenly as possible across the calls. */
-/**
- * The simulator's events for one call (the same plans as the demo), numbered by seq. Plans
- * follow one another until there are enough; later plans drop their status changes, which
- * would replay the call's ringing and connecting.
- */
-function simulatedEvents(callId: string, seed: number, count: number): IngestEvent[] {
-  const events: IngestEvent[] = [];
-  for (let part = 0; events.length < count; part++) {
-    const plan = planCall(seed * 1000 + part, `${callId}-${part}`, Date.now());
-    for (const { event } of plan.events) {
-      if (part > 0 && event.type === 'status') continue;
-      if (events.length === count) break;
-      events.push({ ...event, seq: events.length + 1 } as IngestEvent);
-    }
-  }
-  return events;
-}
-
 function eventsForCall(index: number): number {
   return Math.floor(TOTAL_EVENTS / CALLS) + (index < TOTAL_EVENTS % CALLS ? 1 : 0);
 }
@@ -105,7 +86,7 @@ async function benchTarget(target: Target): Promise<void> {
     );
     // Request bodies are serialised up front, so the client's JSON work is not measured.
     const requests = callIds.map((_, i) => {
-      const events = simulatedEvents(callIds[i]!, i + 1, eventsForCall(i));
+      const events = plannedEvents(callIds[i]!, i + 1, eventsForCall(i));
       const bodies: Array<{ body: string; events: number }> = [];
       for (let at = 0; at < events.length; at += BATCH) {
         const batch = events.slice(at, at + BATCH);

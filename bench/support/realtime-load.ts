@@ -12,7 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import type { IngestEvent } from '@earshot/protocol';
 import WebSocket, { type RawData } from 'ws';
-import { scriptedEvents, startRequest } from '../../packages/server/test/support/scripted-call.ts';
+import { plannedEvents } from '../../packages/simulator/src/index.ts';
+import { startRequest } from '../../packages/server/test/support/scripted-call.ts';
 
 export interface LoadOptions {
   /** `earshot`: the real server's frames; `relay`: the bare relay forwarding ingest frames. */
@@ -157,7 +158,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // Sized with 60 s to spare: an overloaded server can take seconds to answer the window hand-off,
   // and running out of script would stop the sender.
   const perCall = Math.ceil((rate * (options.warmupMs + options.measureMs)) / 1000) + 60 * rate;
-  const script = framesOf(scriptedEvents(perCall));
+  // The simulator's calls, as in the demo: one stream every call replays.
+  const script = framesOf(plannedEvents('rt', 1, perCall));
   /** Finals among the first k events of the script. */
   const finalsUpTo = [0];
   const finalIndex = new Map<string, number>();

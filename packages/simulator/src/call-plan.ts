@@ -181,3 +181,21 @@ export function planCall(
 function phone(random: Random): string {
   return `+44 7700 ${String(random.int(900000, 900999))}`;
 }
+
+/**
+ * `count` events of simulated calls for one call id, numbered by seq: plans follow one another
+ * until there are enough, later plans without their status changes (which would replay the
+ * ringing and connecting). For benchmarks that need a long, steady stream.
+ */
+export function plannedEvents(callId: string, seed: number, count: number): IngestEvent[] {
+  const events: IngestEvent[] = [];
+  for (let part = 0; events.length < count; part++) {
+    const plan = planCall(seed * 1000 + part, `${callId}-${part}`, 0);
+    for (const { event } of plan.events) {
+      if (part > 0 && event.type === 'status') continue;
+      if (events.length === count) break;
+      events.push({ ...event, seq: events.length + 1 } as IngestEvent);
+    }
+  }
+  return events;
+}
