@@ -52,12 +52,7 @@ export class ApiKeyStore {
     scopes: ApiKeyScope[];
     expiresAt?: number;
   }): Promise<{ key: string; info: ApiKeyInfo }> {
-    const prefix = randomBytes(9)
-      .toString('base64url')
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, '0')
-      .slice(0, 12);
-    const secret = randomBytes(32).toString('base64url');
+    const { prefix, secret } = newKeyParts();
     const now = this.clock();
     const [row] = await insertMany(
       this.db,
@@ -79,12 +74,7 @@ export class ApiKeyStore {
 
   /** A key kept in memory only: gone at restart, never written to the database. */
   createEphemeral(name: string, scopes: ApiKeyScope[]): string {
-    const prefix = randomBytes(9)
-      .toString('base64url')
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, '0')
-      .slice(0, 12);
-    const secret = randomBytes(32).toString('base64url');
+    const { prefix, secret } = newKeyParts();
     const info: ApiKeyInfo = {
       id: `ephemeral-${prefix}`,
       name,
@@ -147,6 +137,16 @@ export class ApiKeyStore {
       throw unauthorized('API key expired');
     return { kind: 'api-key', id: entry.info.id, name: entry.info.name, scopes: entry.info.scopes };
   }
+}
+
+/** A fresh key's public prefix (12 characters, a-z0-9) and its 32-byte random secret. */
+function newKeyParts(): { prefix: string; secret: string } {
+  const prefix = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
+  return { prefix, secret: randomBytes(32).toString('base64url') };
 }
 
 function unauthorized(message: string): EarshotError {
