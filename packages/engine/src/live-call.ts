@@ -25,12 +25,18 @@ import { callSeconds, formatCallClock } from './call-clock.ts';
 import { assertTransition } from './call-status.ts';
 import { eventHash } from './event-hash.ts';
 import type { Mutation } from './mutations.ts';
+import { RowList } from './row-list.ts';
 import { rollUpCall } from './rollup.ts';
 import { adviceNow, COACHING_RULES } from './analytics/coaching.ts';
 import { objectivesFromLine, phaseFromCues } from './analytics/detect.ts';
 import { computeMetrics, metricInputs } from './analytics/metrics.ts';
 import { suggestNextActions } from './analytics/next-actions.ts';
-import { scoreText, summarizeSentiment, type ScoredLine } from './analytics/sentiment.ts';
+import {
+  scoreText,
+  summarizeSentiment,
+  tallyLines,
+  type ScoredLine,
+} from './analytics/sentiment.ts';
 import {
   emptySignals,
   insertInOrder,
@@ -47,7 +53,10 @@ export interface EngineContext {
 }
 
 export interface CallState {
+  /** The call's ten tables; its liveTranscripts is `transcripts`, made into an array on use. */
   readonly snapshot: CallSnapshot;
+  /** The transcript rows, in arrival order (their `order` gives conversation order). */
+  readonly transcripts: RowList<LiveTranscript>;
   readonly script: CampaignScript;
   /**
    * seq → hash of every accepted event. The engine only reads it; the caller appends the
@@ -64,7 +73,17 @@ export interface CallState {
   readonly signals: ConversationSignals;
   /** Ids of the engine's own next-action rows, one per priority, updated in place. */
   readonly nextActionIds: Readonly<Record<string, string>>;
+  /**
+   * segmentId → row index in liveTranscripts, shared by a state and the states made from it.
+   * Only a hint: an entry is trusted when that row holds that segment, and a missing entry
+   * means no state ever had the segment. Finding the row this way stays O(1) as a call grows
+   * to thousands of lines without copying an index per batch; see Draft.segmentRow.
+   */
+  readonly segmentIndex: SegmentIndex;
 }
+
+/** Written only by Draft.state(), never read as the truth (see CallState.segmentIndex). */
+export type SegmentIndex = Map<string, number>;
 
 export interface Applied {
   state: CallState;
@@ -137,9 +156,9 @@ export function startCall(
     status: 'pending',
     order,
   }));
-  const snapshot: CallSnapshot = {
+  const transcripts = RowList.empty<LiveTranscript>();
+  const snapshot = snapshotWith(transcripts, {
     liveCall: call,
-    liveTranscripts: [],
     callObjectives,
     nextActions: [],
     livePerformanceMetrics: [],
@@ -148,9 +167,10 @@ export function startCall(
     callPhases,
     callSystemConfig: undefined,
     sentimentAnalysis: undefined,
-  };
+  });
   const state: CallState = {
     snapshot,
+    transcripts,
     script,
     seen: new Map(),
     startHash: startHash(request),
@@ -158,6 +178,7 @@ export function startCall(
     costAccruedAt: ctx.now,
     signals: emptySignals(),
     nextActionIds: {},
+    segmentIndex: new Map(),
   };
   return {
     state,
@@ -169,12 +190,38 @@ export function startCall(
   };
 }
 
+/**
+ * A snapshot whose liveTranscripts array is built from `rows` the first time it is read, so
+ * that a batch does not copy a long call's transcript (the hot path reads `rows` instead).
+ */
+function snapshotWith(
+  rows: RowList<LiveTranscript>,
+  fields: Omit<CallSnapshot, 'liveTranscripts'>,
+): CallSnapshot {
+  let array: LiveTranscript[] | undefined;
+  // Written out field by field: a getter in a literal keeps the object fast to build and read.
+  return {
+    liveCall: fields.liveCall,
+    get liveTranscripts() {
+      return (array ??= rows.toArray());
+    },
+    callObjectives: fields.callObjectives,
+    nextActions: fields.nextActions,
+    livePerformanceMetrics: fields.livePerformanceMetrics,
+    supervisorActions: fields.supervisorActions,
+    coachingRecommendations: fields.coachingRecommendations,
+    callPhases: fields.callPhases,
+    callSystemConfig: fields.callSystemConfig,
+    sentimentAnalysis: fields.sentimentAnalysis,
+  };
+}
+
 /** Copy-on-write view of a call's snapshot for one batch: the input state is never mutated. */
 class Draft {
   call: LiveCall;
   private readonly copied = new Set<string>();
+  transcripts: RowList<LiveTranscript>;
   readonly lists: {
-    liveTranscripts: LiveTranscript[];
     callObjectives: CallObjective[];
     nextActions: NextAction[];
     coachingRecommendations: CoachingRecommendation[];
@@ -185,6 +232,8 @@ class Draft {
   metrics: LivePerformanceMetrics[];
   signals: ConversationSignals;
   nextActionIds: Record<string, string>;
+  /** Segments this batch added, written to the shared index once the batch succeeds. */
+  private readonly newSegments = new Map<string, number>();
   /** Something the advice depends on changed in this batch. */
   adviceStale = false;
   readonly mutations: Mutation[] = [];
@@ -195,8 +244,8 @@ class Draft {
     readonly script: CampaignScript = base.script,
   ) {
     this.call = base.snapshot.liveCall;
+    this.transcripts = base.transcripts;
     this.lists = {
-      liveTranscripts: base.snapshot.liveTranscripts,
       callObjectives: base.snapshot.callObjectives,
       nextActions: base.snapshot.nextActions,
       coachingRecommendations: base.snapshot.coachingRecommendations,
@@ -212,14 +261,14 @@ class Draft {
 
   /** The snapshot as this batch has made it so far. */
   current(): CallSnapshot {
-    return {
-      ...this.base.snapshot,
+    return snapshotWith(this.transcripts, {
       liveCall: this.call,
       ...this.lists,
+      supervisorActions: this.base.snapshot.supervisorActions,
       livePerformanceMetrics: this.metrics,
       callSystemConfig: this.systemConfig,
       sentimentAnalysis: this.sentiment,
-    };
+    });
   }
 
   /** The list, copied the first time this batch writes to it. */
@@ -232,20 +281,31 @@ class Draft {
   }
 
   /**
-   * The row of a segment, searched from the newest row back: results of one utterance arrive
-   * close together, so this stops within a few rows (a new segment scans the list once,
-   * which is cheaper than keeping an index per call up to date immutably).
+   * The row of a segment. The shared index answers in O(1); its entry is checked against the
+   * row, because another state made from the same ancestor may have written it. A wrong entry
+   * falls back to a scan from the newest row; no entry at all means the segment is new.
    */
   segmentRow(segmentId: string): number | undefined {
-    const rows = this.lists.liveTranscripts;
-    for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.segmentId === segmentId) return i;
+    const rows = this.transcripts;
+    const hint = this.newSegments.get(segmentId) ?? this.base.segmentIndex.get(segmentId);
+    if (hint === undefined) return undefined;
+    if (rows.at(hint)?.segmentId === segmentId) return hint;
+    for (let i = rows.length - 1; i >= 0; i--) if (rows.at(i)!.segmentId === segmentId) return i;
     return undefined;
   }
 
+  /** Appends a new segment's row. */
+  addSegmentRow(doc: LiveTranscript): void {
+    if (doc.segmentId !== undefined) this.newSegments.set(doc.segmentId, this.transcripts.length);
+    this.transcripts = this.transcripts.push(doc);
+  }
+
   state(lastEventAt: number): CallState {
+    for (const [segmentId, row] of this.newSegments) this.base.segmentIndex.set(segmentId, row);
     return {
       ...this.base,
       snapshot: this.current(),
+      transcripts: this.transcripts,
       lastEventAt,
       costAccruedAt: this.costAccruedAt,
       signals: this.signals,
@@ -430,7 +490,6 @@ function roundCost(value: number): number {
  */
 function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContext): void {
   const index = draft.segmentRow(event.segmentId);
-  const transcripts = draft.writable('liveTranscripts');
   const result = {
     timestamp: event.timestamp,
     speaker: event.speaker,
@@ -450,11 +509,11 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
       createdAt: ctx.now,
     };
     const analysed = doc.isFinal ? analyseFinal(draft, doc, ctx) : doc;
-    transcripts.push(analysed);
+    draft.addSegmentRow(analysed);
     draft.mutations.push({ table: 'liveTranscripts', doc: analysed });
     return;
   }
-  const existing = transcripts[index]!;
+  const existing = draft.transcripts.at(index)!;
   const wins =
     (event.isFinal && !existing.isFinal) ||
     (event.isFinal === existing.isFinal && event.seq > (existing.seq ?? 0));
@@ -470,7 +529,7 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
   // A line becoming final is analysed once; later finals of the same segment replace its text.
   if (doc.isFinal && (!existing.isFinal || doc.text !== existing.text))
     doc = analyseFinal(draft, doc, ctx, existing.isFinal);
-  transcripts[index] = doc;
+  draft.transcripts = draft.transcripts.set(index, doc);
   draft.mutations.push({ table: 'liveTranscripts', doc });
 }
 
@@ -505,10 +564,11 @@ function analyseFinal(
     });
   } else {
     // A corrected final: replace its line rather than count it twice.
-    const lines = draft.signals.lines.filter((l) => l.order !== doc.order);
-    draft.signals = { ...draft.signals, lines: insertInOrder(lines, line) };
+    const others = RowList.from(draft.signals.lines.toArray().filter((l) => l.order !== doc.order));
+    const lines = insertInOrder(others, line);
+    draft.signals = { ...draft.signals, lines, tally: tallyLines(lines) };
   }
-  const summary = summarizeSentiment(draft.signals.lines);
+  const summary = summarizeSentiment(draft.signals.lines, draft.signals.tally);
   draft.sentiment = {
     _id: draft.sentiment?._id ?? ctx.newId(),
     _creationTime: draft.sentiment?._creationTime ?? ctx.now,
@@ -682,7 +742,7 @@ function phaseQuality(
 ): Pick<CallPhase, 'quality'> {
   const start = clockSeconds(phase.startTime);
   const end = clockSeconds(endClock);
-  const lines = draft.signals.lines.filter((l) => {
+  const lines = draft.signals.lines.toArray().filter((l) => {
     const at = clockSeconds(l.clock);
     return at >= start && at <= end;
   });
@@ -864,15 +924,18 @@ export function restoreCall(
   seen: ReadonlyMap<number, string>,
   startHashValue: string,
 ): CallState {
+  const { liveTranscripts, ...fields } = snapshot;
+  const transcripts = RowList.from(liveTranscripts);
   return {
-    snapshot,
+    snapshot: snapshotWith(transcripts, fields),
+    transcripts,
     script: script ?? EMPTY_SCRIPT,
     seen,
     startHash: startHashValue,
     lastEventAt: snapshot.liveCall.updatedAt,
     costAccruedAt: snapshot.callSystemConfig?.updatedAt ?? snapshot.liveCall.createdAt,
     // Lines are re-read after a restart; audio timing since the start is not kept.
-    signals: [...snapshot.liveTranscripts]
+    signals: [...liveTranscripts]
       .filter((t) => t.isFinal)
       .sort((a, b) => a.order - b.order)
       .reduce((signals, t) => {
@@ -888,5 +951,10 @@ export function restoreCall(
         );
       }, emptySignals()),
     nextActionIds: {},
+    segmentIndex: new Map(
+      liveTranscripts.flatMap((row, index) =>
+        row.segmentId === undefined ? [] : [[row.segmentId, index] as const],
+      ),
+    ),
   };
 }

@@ -192,6 +192,84 @@ describe('ordering and idempotency', () => {
   });
 });
 
+describe('shared storage between states', () => {
+  const rows = (state: CallState) =>
+    state.snapshot.liveTranscripts.map((r) => `${r.segmentId}:${r.text}:${r.isFinal}`);
+
+  it('leaves the state a batch was applied to unchanged, when two batches fork from it', () => {
+    let base = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ]).state;
+    base = apply(base, [
+      transcript(3, 'a', 'hello', true),
+      transcript(4, 'b', 'there', false),
+    ]).state;
+    const before = rows(base);
+
+    // Fork one: b becomes final, c is new. Fork two: d is new, then c is new there too.
+    const one = apply(base, [
+      transcript(5, 'b', 'there now', true),
+      transcript(6, 'c', 'one', false),
+    ]).state;
+    const two = apply(base, [
+      transcript(5, 'd', 'other', false),
+      transcript(6, 'c', 'two', false),
+    ]).state;
+    expect(rows(base)).toEqual(before);
+    expect(rows(one)).toEqual(['a:hello:true', 'b:there now:true', 'c:one:false']);
+    expect(rows(two)).toEqual(['a:hello:true', 'b:there:false', 'd:other:false', 'c:two:false']);
+
+    // The shared segment index last placed c where fork two put it; fork one still finds its
+    // own row rather than adding a second row for c.
+    const oneLater = apply(one, [transcript(7, 'c', 'one done', true)]).state;
+    const twoLater = apply(two, [transcript(7, 'c', 'two done', true)]).state;
+    expect(rows(oneLater)).toEqual(['a:hello:true', 'b:there now:true', 'c:one done:true']);
+    expect(rows(twoLater)).toEqual([
+      'a:hello:true',
+      'b:there:false',
+      'd:other:false',
+      'c:two done:true',
+    ]);
+    expect(rows(one)).toEqual(['a:hello:true', 'b:there now:true', 'c:one:false']);
+  });
+
+  it('recounts the running sentiment when a final line is corrected', () => {
+    let state = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+      transcript(3, 'a', 'That is wonderful, thank you so much!', true),
+    ]).state;
+    expect(state.snapshot.sentimentAnalysis).toMatchObject({ positivePercentage: 100 });
+    expect(state.snapshot.sentimentAnalysis?.lastPositiveMoment).toContain('wonderful');
+    state = apply(state, [transcript(4, 'a', 'That is terrible, I hate this.', true)]).state;
+    expect(state.snapshot.sentimentAnalysis).toMatchObject({
+      positivePercentage: 0,
+      negativePercentage: 100,
+    });
+    expect(state.snapshot.sentimentAnalysis?.lastPositiveMoment).toBeUndefined();
+    expect(state.snapshot.sentimentAnalysis?.lastNegativeMoment).toContain('terrible');
+  });
+
+  it('applies nothing of a refused batch, even after new rows in it', () => {
+    const base = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ]).state;
+    expect(() =>
+      applyEvents(
+        base,
+        [transcript(3, 'x', 'lost', true), { type: 'status', seq: 4, status: 'connecting' }],
+        context(1),
+      ),
+    ).toThrow(EarshotError);
+    expect(base.snapshot.liveTranscripts).toEqual([]);
+    // The refused batch's segment was never indexed, so it is new on the next try.
+    const next = apply(base, [transcript(5, 'x', 'kept', true)]).state;
+    expect(rows(next)).toEqual(['x:kept:true']);
+  });
+});
+
 describe('phases, objectives and cost', () => {
   it('completes the active phase, skips the ones jumped over and keeps currentPhase in step', () => {
     const { state } = apply(started(), [{ type: 'phase', seq: 1, phase: 'Pitch' }], 90);

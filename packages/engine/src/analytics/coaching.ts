@@ -3,7 +3,7 @@
 // stops applying (resolved). One-off praise expires after a minute. Rules: docs/analytics.md.
 import type { CallSnapshot, CoachingType } from '@earshot/protocol';
 import type { ConversationSignals } from './signals.ts';
-import { recentAgentShare } from './signals.ts';
+import { lastLines, recentAgentShare } from './signals.ts';
 
 export interface CoachingAdvice {
   /** The rule's title: also its identity (one active recommendation per title). */
@@ -34,15 +34,6 @@ function phaseReached(snapshot: CallSnapshot, pattern: RegExp): boolean {
   return snapshot.callPhases.some(
     (p) => pattern.test(p.phase) && (p.status === 'active' || p.status === 'completed'),
   );
-}
-
-/** The speaker's last `count` lines, newest last (scans back from the end). */
-function lastLines(signals: ConversationSignals, speaker: 'agent' | 'customer', count: number) {
-  const found = [];
-  for (let i = signals.lines.length - 1; i >= 0 && found.length < count; i--) {
-    if (signals.lines[i]!.speaker === speaker) found.unshift(signals.lines[i]!);
-  }
-  return found;
 }
 
 export const COACHING_RULES: readonly CoachingRule[] = [
@@ -95,7 +86,7 @@ export const COACHING_RULES: readonly CoachingRule[] = [
     type: 'warning',
     priority: 8,
     applies: ({ signals }) => {
-      const open = signals.objections.filter((o) => !o.addressed).at(-1);
+      const open = signals.openObjections.at(-1);
       return open
         ? `At ${open.clock} the customer said "${open.text}". Acknowledge it and answer it.`
         : undefined;

@@ -49,12 +49,12 @@ export function metricInputs(
       : signals.agentWords + signals.customerWords > 0
         ? signals.agentWords / (signals.agentWords + signals.customerWords)
         : 0.5;
-  const customerLines = signals.lines.filter((l) => l.speaker === 'customer');
+  const lines = signals.lines.toArray();
+  const customerLines = lines.filter((l) => l.speaker === 'customer');
   const objectives = snapshot.callObjectives;
   const phases = snapshot.callPhases;
   const reached = phases.filter((p) => p.status !== 'pending').length;
   const skipped = phases.filter((p) => p.status === 'skipped').length;
-  const objections = signals.objections.length;
   const minutes = Math.max(callSeconds / 60, 0.25);
   return {
     agentShare,
@@ -67,14 +67,14 @@ export function metricInputs(
       signals.confidenceCount > 0 ? signals.confidenceSum / signals.confidenceCount : 0.85,
     fillerRate: signals.agentWords > 0 ? signals.fillerWords / signals.agentWords : 0,
     customerSentiment: (mean(customerLines.map((l) => l.compound)) + 1) / 2,
-    overallSentiment: (mean(signals.lines.map((l) => l.compound)) + 1) / 2,
+    overallSentiment: (mean(lines.map((l) => l.compound)) + 1) / 2,
     questionsPerMinute: (signals.questionsByAgent + signals.questionsByCustomer) / minutes,
     customerQuestions: signals.questionsByCustomer,
     buyingSignals: signals.buyingSignals,
     refusals: signals.refusals,
-    unaddressedObjections: signals.objections.filter((o) => !o.addressed).length,
+    unaddressedObjections: signals.openObjections.length,
     addressedRatio:
-      objections === 0 ? 1 : signals.objections.filter((o) => o.addressed).length / objections,
+      signals.objectionsRaised === 0 ? 1 : signals.objectionsAddressed / signals.objectionsRaised,
     objectiveProgress:
       objectives.length === 0
         ? 0

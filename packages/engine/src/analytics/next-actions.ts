@@ -2,7 +2,7 @@
 // chosen from the call's phase, objectives and signals and replaced as the call moves on.
 // docs/analytics.md#next-actions lists the choices in order of precedence.
 import type { CallSnapshot, CampaignScript, NextActionPriority } from '@earshot/protocol';
-import type { ConversationSignals } from './signals.ts';
+import { lastLines, type ConversationSignals } from './signals.ts';
 
 export interface Suggestion {
   priority: NextActionPriority;
@@ -15,7 +15,7 @@ export function suggestNextActions(
   snapshot: CallSnapshot,
   script: CampaignScript,
 ): Suggestion[] {
-  const objection = signals.objections.filter((o) => !o.addressed).at(-1);
+  const objection = signals.openObjections.at(-1);
   const active = snapshot.callPhases.find((p) => p.status === 'active');
   const nextPhase = snapshot.callPhases
     .filter((p) => p.status === 'pending' && (active === undefined || p.order > active.order))
@@ -27,7 +27,7 @@ export function suggestNextActions(
     (p) =>
       /close|book|next step/i.test(p.phase) && p.status !== 'pending' && p.status !== 'skipped',
   );
-  const negative = signals.lines.filter((l) => l.speaker === 'customer').slice(-2);
+  const negative = lastLines(signals, 'customer', 2);
 
   let immediate: Suggestion;
   if (objection) {

@@ -2,6 +2,7 @@
 // and punctuation), and the call's running summary. Formulas: docs/analytics.md#sentiment.
 import type { Sentiment, SentimentTrend } from '@earshot/protocol';
 import vader from 'vader-sentiment';
+import { RowList } from '../row-list.ts';
 
 /** VADER's own thresholds on the compound score (-1..1). */
 export const POSITIVE_AT = 0.05;
@@ -47,27 +48,63 @@ export interface SentimentSummary {
   lastNegativeMoment?: string;
 }
 
-/** The call's sentiment from its final lines, which must be in conversation order. */
-export function summarizeSentiment(lines: readonly ScoredLine[]): SentimentSummary {
-  const counts = { positive: 0, neutral: 0, negative: 0 };
-  for (const line of lines) counts[line.label] += 1;
-  const count = (label: Sentiment) => counts[label];
+/**
+ * What the summary needs from all of a call's lines, kept as lines arrive so that a summary
+ * costs the same on the 5,000th line as on the first.
+ */
+export interface SentimentTally {
+  counts: Record<Sentiment, number>;
+  /** The latest line (by order) of each polar label. */
+  lastPositive?: ScoredLine;
+  lastNegative?: ScoredLine;
+}
+
+export function emptyTally(): SentimentTally {
+  return { counts: { positive: 0, neutral: 0, negative: 0 } };
+}
+
+/** The tally with one more line. */
+export function addToTally(tally: SentimentTally, line: ScoredLine): SentimentTally {
+  const next: SentimentTally = {
+    ...tally,
+    counts: { ...tally.counts, [line.label]: tally.counts[line.label] + 1 },
+  };
+  if (line.label === 'positive' && (tally.lastPositive?.order ?? -Infinity) <= line.order)
+    next.lastPositive = line;
+  if (line.label === 'negative' && (tally.lastNegative?.order ?? -Infinity) <= line.order)
+    next.lastNegative = line;
+  return next;
+}
+
+/** The tally of a whole list (used when a line is corrected, which is rare). */
+export function tallyLines(lines: Iterable<ScoredLine>): SentimentTally {
+  let tally = emptyTally();
+  for (const line of lines) tally = addToTally(tally, line);
+  return tally;
+}
+
+/**
+ * The call's sentiment from its final lines, which must be in conversation order. The tally
+ * of those lines may be passed in when the caller keeps one.
+ */
+export function summarizeSentiment(
+  lines: readonly ScoredLine[] | RowList<ScoredLine>,
+  tally: SentimentTally = tallyLines(lines),
+): SentimentSummary {
+  const { counts, lastPositive, lastNegative } = tally;
+  const total = counts.positive + counts.neutral + counts.negative;
   const share = (label: Sentiment) =>
-    lines.length === 0
-      ? label === 'neutral'
-        ? 100
-        : 0
-      : Math.round((1000 * count(label)) / lines.length) / 10;
-  const recent = lines.slice(-TREND_WINDOW).map((l) => l.compound);
-  const before = lines.slice(-2 * TREND_WINDOW, -TREND_WINDOW).map((l) => l.compound);
+    total === 0 ? (label === 'neutral' ? 100 : 0) : Math.round((1000 * counts[label]) / total) / 10;
+  const last =
+    lines instanceof RowList ? lines.tail(2 * TREND_WINDOW) : lines.slice(-2 * TREND_WINDOW);
+  const recent = last.slice(-TREND_WINDOW).map((l) => l.compound);
+  const before = last.slice(-2 * TREND_WINDOW, -TREND_WINDOW).map((l) => l.compound);
   let trend: SentimentTrend = 'stable';
   if (before.length >= 2 && recent.length >= 2) {
     const change = mean(recent) - mean(before);
     trend =
       change >= TREND_THRESHOLD ? 'improving' : change <= -TREND_THRESHOLD ? 'declining' : 'stable';
   }
-  const lastPositive = lines.findLast((l) => l.label === 'positive');
-  const lastNegative = lines.findLast((l) => l.label === 'negative');
   const positivePercentage = share('positive');
   const negativePercentage = share('negative');
   return {

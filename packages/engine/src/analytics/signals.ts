@@ -15,7 +15,8 @@ import {
   VALUE_WORDS,
   words,
 } from './lexicons.ts';
-import type { ScoredLine } from './sentiment.ts';
+import { RowList } from '../row-list.ts';
+import { addToTally, emptyTally, type ScoredLine, type SentimentTally } from './sentiment.ts';
 
 /** Above this gain (0-100) a side counts as speaking for overtalk. */
 export const SPEAKING_GAIN = 35;
@@ -28,7 +29,6 @@ export interface Objection {
   at: number;
   clock: string;
   text: string;
-  addressed: boolean;
 }
 
 export interface ConversationSignals {
@@ -50,13 +50,20 @@ export interface ConversationSignals {
   agentGainSamples: number;
   /** Per-second slices of who spoke, for the last two minutes. */
   recent: Array<{ at: number; speaker: Speaker | 'silence'; ms: number }>;
-  lines: ScoredLine[];
+  /** Final lines in conversation order. */
+  lines: RowList<ScoredLine>;
+  /** Counts and latest polar lines of `lines`, for the running sentiment. */
+  tally: SentimentTally;
   questionsByAgent: number;
   questionsByCustomer: number;
   buyingSignals: number;
   lastBuyingSignalAt?: number;
   refusals: number;
-  objections: Objection[];
+  /** Objections raised, and those an agent line has since acknowledged. */
+  objectionsRaised: number;
+  objectionsAddressed: number;
+  /** Objections not yet acknowledged, oldest first (emptied by an acknowledgement). */
+  openObjections: Objection[];
   agentWords: number;
   customerWords: number;
   fillerWords: number;
@@ -86,12 +93,15 @@ export function emptySignals(): ConversationSignals {
     agentGainSum: 0,
     agentGainSamples: 0,
     recent: [],
-    lines: [],
+    lines: RowList.empty(),
+    tally: emptyTally(),
     questionsByAgent: 0,
     questionsByCustomer: 0,
     buyingSignals: 0,
     refusals: 0,
-    objections: [],
+    objectionsRaised: 0,
+    objectionsAddressed: 0,
+    openObjections: [],
     agentWords: 0,
     customerWords: 0,
     fillerWords: 0,
@@ -156,12 +166,11 @@ export function onAudio(
   return next;
 }
 
-/** A copy of `lines` with `line` in its place by order (lines nearly always arrive in order). */
-export function insertInOrder(lines: readonly ScoredLine[], line: ScoredLine): ScoredLine[] {
-  const next = [...lines, line];
-  for (let i = next.length - 1; i > 0 && next[i - 1]!.order > line.order; i--) {
-    next[i] = next[i - 1]!;
-    next[i - 1] = line;
+/** `lines` with `line` in its place by order (lines nearly always arrive in order). */
+export function insertInOrder(lines: RowList<ScoredLine>, line: ScoredLine): RowList<ScoredLine> {
+  let next = lines.push(line);
+  for (let i = next.length - 1; i > 0 && next.at(i - 1)!.order > line.order; i--) {
+    next = next.set(i, next.at(i - 1)!).set(i - 1, line);
   }
   return next;
 }
@@ -173,7 +182,12 @@ export function onFinalLine(
   confidence: number | undefined,
   context: { now: number; inPitchOrLater: boolean },
 ): ConversationSignals {
-  const next = { ...signals, lines: insertInOrder(signals.lines, line), lastFinalAt: context.now };
+  const next = {
+    ...signals,
+    lines: insertInOrder(signals.lines, line),
+    tally: addToTally(signals.tally, line),
+    lastFinalAt: context.now,
+  };
   const count = words(line.text).length;
   if (confidence !== undefined) {
     next.confidenceSum += confidence;
@@ -190,10 +204,9 @@ export function onFinalLine(
     if (next.valueFirstAt === undefined && containsAny(line.text, VALUE_WORDS))
       next.valueFirstAt = context.now;
     // The agent's next line after an objection answers it if it acknowledges it.
-    if (containsAny(line.text, ACKNOWLEDGEMENTS)) {
-      next.objections = signals.objections.map((o) =>
-        o.addressed ? o : { ...o, addressed: true },
-      );
+    if (signals.openObjections.length > 0 && containsAny(line.text, ACKNOWLEDGEMENTS)) {
+      next.objectionsAddressed += signals.openObjections.length;
+      next.openObjections = [];
     }
   } else {
     next.customerWords += count;
@@ -204,9 +217,10 @@ export function onFinalLine(
     }
     if (containsAny(line.text, REFUSALS)) next.refusals += 1;
     if (containsAny(line.text, OBJECTIONS)) {
-      next.objections = [
-        ...signals.objections,
-        { at: context.now, clock: line.clock, text: line.text, addressed: false },
+      next.objectionsRaised += 1;
+      next.openObjections = [
+        ...signals.openObjections,
+        { at: context.now, clock: line.clock, text: line.text },
       ];
     }
   }
@@ -214,6 +228,20 @@ export function onFinalLine(
     next.questionsBeforePitch = (signals.questionsBeforePitch ?? 0) + 1;
   }
   return next;
+}
+
+/** The speaker's last `count` lines, newest last (scans back from the end). */
+export function lastLines(
+  signals: ConversationSignals,
+  speaker: Speaker,
+  count: number,
+): ScoredLine[] {
+  const found: ScoredLine[] = [];
+  for (let i = signals.lines.length - 1; i >= 0 && found.length < count; i--) {
+    const line = signals.lines.at(i)!;
+    if (line.speaker === speaker) found.unshift(line);
+  }
+  return found;
 }
 
 /** Agent share of speaking time in the last two minutes (0-1), or undefined with little data. */
