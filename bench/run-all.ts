@@ -1,4 +1,5 @@
 // `npm run bench`: runs every benchmark in turn. Results are recorded in docs/benchmarks.md.
+import { run as consoleFrames } from './console-frames.bench.ts';
 import { run as engine } from './engine.bench.ts';
 import { run as ingest } from './ingest.bench.ts';
 import { run as realtime } from './realtime-latency.bench.ts';
@@ -9,6 +10,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['ingest', ingest],
   ['engine', engine],
   ['realtime', realtime],
+  ['console-frames', consoleFrames],
 ];
 const only = process.argv[2];
 for (const [name, run] of benches) {

@@ -1,6 +1,6 @@
 // Applies a call topic's snapshot and deltas to a local copy of the call: what the modal
 // renders from, and what tests compare with the server's state.
-import type { CallChange, CallSnapshot } from '@earshot/protocol';
+import type { CallChange, CallSnapshot, LiveTranscript } from '@earshot/protocol';
 
 type ListKey = Exclude<keyof CallSnapshot, 'liveCall' | 'callSystemConfig' | 'sentimentAnalysis'>;
 const LISTS = new Set<string>([
@@ -13,25 +13,50 @@ const LISTS = new Set<string>([
   'callPhases',
 ]);
 
-/** A new snapshot with the changes applied (documents replaced by _id, lists re-sorted). */
+/**
+ * A transcript row put in its place by `order`. Rows nearly always arrive in order, so this
+ * looks back from the end: a long call's transcript is never re-sorted per change.
+ */
+function placeTranscript(rows: LiveTranscript[], doc: LiveTranscript): void {
+  let index = -1;
+  for (let i = rows.length - 1; i >= 0; i--) {
+    if (rows[i]!._id === doc._id) {
+      index = i;
+      break;
+    }
+  }
+  if (index >= 0) rows.splice(index, 1);
+  let at = rows.length;
+  while (at > 0 && rows[at - 1]!.order > doc.order) at--;
+  rows.splice(at, 0, doc);
+}
+
+/** A new snapshot with the changes applied (documents replaced by _id, transcripts by order). */
 export function applyCallChanges(
   snapshot: CallSnapshot,
   changes: readonly CallChange[],
 ): CallSnapshot {
   const next: CallSnapshot = { ...snapshot };
+  const copied = new Set<string>();
   for (const { table, doc } of changes) {
     if (table === 'liveCalls') next.liveCall = doc as never;
     else if (table === 'callSystemConfig') next.callSystemConfig = doc as never;
     else if (table === 'sentimentAnalysis') next.sentimentAnalysis = doc as never;
     else if (LISTS.has(table)) {
       const key = table as ListKey;
-      const list = [...(next[key] as Array<{ _id: string }>)];
+      if (!copied.has(key)) {
+        copied.add(key);
+        (next[key] as unknown) = [...next[key]];
+      }
+      const list = next[key] as Array<{ _id: string }>;
+      if (key === 'liveTranscripts') {
+        placeTranscript(list as LiveTranscript[], doc as unknown as LiveTranscript);
+        continue;
+      }
       const index = list.findIndex((row) => row._id === doc._id);
       if (index >= 0) list[index] = doc as never;
       else list.push(doc as never);
-      (next[key] as unknown) = list;
     }
   }
-  next.liveTranscripts = [...next.liveTranscripts].sort((a, b) => a.order - b.order);
   return next;
 }

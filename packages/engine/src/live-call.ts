@@ -19,6 +19,8 @@ import {
   type NextAction,
   type SentimentAnalysis,
   type StartCallRequest,
+  type SupervisorAction,
+  type SupervisorActionKind,
   type TranscriptEvent,
 } from '@earshot/protocol';
 import { callSeconds, formatCallClock } from './call-clock.ts';
@@ -879,6 +881,70 @@ export interface OutsideAdvice {
     priority: number;
   }>;
   nextActions: Array<{ action: string; priority: NextAction['priority']; reason: string }>;
+}
+
+/** Actions that act on the call itself, refused once it has ended. */
+const ACTS_ON_CALL = new Set<SupervisorActionKind>([
+  'COACH_AGENT',
+  'JOIN_CALL',
+  'TRANSFER_CALL',
+  'END_CALL',
+]);
+
+export interface SupervisorActionInput {
+  supervisorId: string;
+  supervisorName: string;
+  action: SupervisorActionKind;
+  details?: string;
+}
+
+/**
+ * Records a supervisor's action on the call (one supervisorActions row, in order). A bookmark
+ * records the call time in its details. Notes, bookmarks and flags are accepted after the
+ * call ends (while its live rows are kept); actions on the call itself are not.
+ */
+export function recordSupervisorAction(
+  state: CallState,
+  input: SupervisorActionInput,
+  ctx: EngineContext,
+): { state: CallState; mutations: Mutation[]; action: SupervisorAction } {
+  const call = state.snapshot.liveCall;
+  if (call.status === 'ended' && ACTS_ON_CALL.has(input.action)) {
+    throw new EarshotError('conflict', `Call ${call.callId} has ended`, {
+      fields: [{ field: 'action', message: `${input.action} needs a live call` }],
+    });
+  }
+  const clock = clockAt(
+    call,
+    call.status === 'ended' && call.endedAt ? Date.parse(call.endedAt) : ctx.now,
+  );
+  const details =
+    input.action === 'BOOKMARK_MOMENT'
+      ? input.details
+        ? `${clock} ${input.details}`
+        : clock
+      : input.details;
+  const action: SupervisorAction = {
+    _id: ctx.newId(),
+    _creationTime: ctx.now,
+    liveCallId: call._id,
+    supervisorId: input.supervisorId,
+    supervisorName: input.supervisorName,
+    action: input.action,
+    ...(details !== undefined ? { details } : {}),
+    timestamp: iso(ctx.now),
+    order: state.snapshot.supervisorActions.length,
+  };
+  const { liveTranscripts: _rows, ...fields } = state.snapshot;
+  const snapshot = snapshotWith(state.transcripts, {
+    ...fields,
+    supervisorActions: [...state.snapshot.supervisorActions, action],
+  });
+  return {
+    state: { ...state, snapshot },
+    mutations: [{ table: 'supervisorActions', doc: action }],
+    action,
+  };
 }
 
 /**

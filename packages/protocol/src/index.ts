@@ -5,3 +5,4 @@ export * from './documents.ts';
 export * from './campaigns.ts';
 export * from './ingest.ts';
 export * from './realtime.ts';
+export * from './supervisor-actions.ts';

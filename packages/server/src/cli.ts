@@ -252,8 +252,8 @@ async function serve(config: Config): Promise<number> {
   }
   const supervisorToken = server.keys.createEphemeral('demo supervisor', ['monitor']);
   lines.push(
-    `Supervisor token for ${url.replace(/^http/, 'ws')}/api/v1/realtime (valid until restart):`,
-    `  ${supervisorToken}`,
+    'Open the supervisor console (this link signs you in until the server restarts):',
+    `  ${url}/#token=${supervisorToken}`,
   );
   console.log(`\n${lines.join('\n')}\n`);
 

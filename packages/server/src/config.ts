@@ -157,13 +157,21 @@ export const OPTIONS = {
       ),
     defaultText: '(none: same origin only)',
   },
+  maxWriteBacklog: {
+    flag: '--max-write-backlog',
+    env: 'EARSHOT_MAX_WRITE_BACKLOG',
+    description:
+      'Rows waiting for the database above which streaming ingest sockets stop being read until it catches up',
+    schema: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+    defaultText: '50000',
+  },
   realtimeHistory: {
     flag: '--realtime-history',
     env: 'EARSHOT_REALTIME_HISTORY',
     description:
-      'Changes kept per call for clients resuming after a disconnect (the wallboard keeps 5×)',
-    schema: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-    defaultText: '1000',
+      'Changes kept per call for clients resuming after a disconnect (about 25 s of a busy call; the wallboard keeps 20×)',
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(250),
+    defaultText: '250',
   },
   simulatorCalls: {
     flag: '--simulator-calls',

@@ -1,6 +1,7 @@
 // Assembles Earshot: store (with migrations), write-behind, call service (restored from the
 // store), background services and the HTTP app. Shutdown order matters: stop accepting,
 // drain what was accepted, stop services, then close the store.
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './auth/api-keys.ts';
@@ -17,6 +18,9 @@ import { Hub } from './realtime/hub.ts';
 import type { RealtimeOptions } from './realtime/realtime-routes.ts';
 import { MutationStore } from './store/mutation-store.ts';
 import { openStore, type DatabaseTarget, type Store } from './store/index.ts';
+
+/** The console's build output (`npm run build:web`), served at /. */
+const CONSOLE_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface Earshot {
   readonly app: FastifyInstance;
@@ -73,7 +77,7 @@ export async function createEarshot(
   if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
   const hub = new Hub(bus, calls, {
     callHistory: config.realtimeHistory,
-    wallboardHistory: config.realtimeHistory * 5,
+    wallboardHistory: config.realtimeHistory * 20,
   });
   const keys = new ApiKeyStore(store.database.db, clock);
   const sweeper = new RetentionSweeper({
@@ -111,6 +115,8 @@ export async function createEarshot(
     logger,
     clock,
     bodyLimit: config.maxBodyBytes,
+    maxWriteBacklog: config.maxWriteBacklog,
+    consoleRoot: CONSOLE_ROOT,
     allowedOrigins: config.allowedOrigins,
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
   });

@@ -28,7 +28,7 @@ describe('the live demo (npm start)', () => {
   it(`shows at least ${CALLS} live calls whose transcripts, metrics and sentiment change within 15 s`, async () => {
     // Exactly what `npm start` runs (node bin/earshot.js serve), on a fresh data directory.
     server = await startServerProcess(['--data-dir', dir]);
-    const token = /Supervisor token[^\n]*\n\s+(esk_\S+)/.exec(server.output())![1]!;
+    const token = /#token=(esk_\S+)/.exec(server.output())![1]!;
     const began = Date.now();
     const url = `${server.url.replace('http', 'ws')}/api/v1/realtime`;
     const socket = (u: string) => new WebSocket(u) as unknown as SocketLike;

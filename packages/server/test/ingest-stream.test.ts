@@ -100,4 +100,53 @@ describe('streaming ingest over WebSocket', () => {
       open('streamed-1', 'Bearer esk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'),
     ).rejects.toThrow('HTTP 401');
   });
+
+  it('applies a frame on arrival, and stops reading while the write backlog is over its limit', async () => {
+    // Commits every 300 ms, and at most 100 rows may wait for them.
+    const slow = await createEarshot(
+      loadConfig(
+        {
+          'data-dir': 'memory://',
+          port: '0',
+          'flush-interval-ms': '300',
+          'max-write-backlog': '100',
+        },
+        {},
+      ),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const base = (await slow.listen()).replace('http', 'ws');
+      const slowKey = (await slow.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
+      await slow.calls.start(startRequest('paced-1'));
+      const socket = new WebSocket(`${base}/api/v1/calls/paced-1/stream`, {
+        headers: { authorization: `Bearer ${slowKey}` },
+      });
+      await new Promise((resolve) => socket.once('open', resolve));
+      const answers = replies(socket, 2);
+      const gain = () => slow.calls.snapshot('paced-1')!.liveCall.agentGain;
+      const audio = (seq: number, agentGain: number) => ({
+        type: 'audio',
+        seq,
+        agentGain,
+        customerGain: 0,
+        currentSpeaker: 'agent',
+      });
+      // Frame one puts well over 100 rows behind the commit.
+      socket.send(JSON.stringify({ events: [...scriptedEvents(60), audio(1001, 33)] }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.send(JSON.stringify({ events: [audio(1002, 91)] }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Frame one is live before its commit; frame two waits unread.
+      expect(slow.writer.backlog).toBeGreaterThan(100);
+      expect(gain()).toBe(33);
+      const [first, second] = await answers;
+      expect(first).toMatchObject({ type: 'ack', accepted: 61 });
+      expect(second).toMatchObject({ type: 'ack', accepted: 1 });
+      expect(gain()).toBe(91);
+      socket.close();
+    } finally {
+      await slow.close();
+    }
+  });
 });

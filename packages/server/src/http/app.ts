@@ -17,6 +17,8 @@ import { toEarshotError } from '../store/index.ts';
 import { callRoutes } from './call-routes.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { supervisorRoutes } from './supervisor-routes.ts';
+import { consoleRoutes } from './console-routes.ts';
 import { openApiRoutes } from './openapi.ts';
 import type { Hub } from '../realtime/hub.ts';
 import { realtimeRoutes, type RealtimeOptions } from '../realtime/realtime-routes.ts';
@@ -32,6 +34,10 @@ export interface AppDependencies {
   realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
   /** Milliseconds since the epoch, injected so tests control time. */
   clock: () => number;
+  /** The built console (packages/web/dist) to serve at /; none serves only the API. */
+  consoleRoot?: string;
+  /** Rows waiting for the database above which streaming ingest sockets pause. */
+  maxWriteBacklog?: number;
   /** Largest request body accepted (413 above it). */
   bodyLimit?: number;
 }
@@ -92,6 +98,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(openApiRoutes(), { prefix: '/api/v1' });
   await app.register(callRoutes(deps), { prefix: '/api/v1' });
   await app.register(campaignRoutes(deps), { prefix: '/api/v1' });
+  await app.register(supervisorRoutes(deps), { prefix: '/api/v1' });
   await app.register(
     realtimeRoutes({
       hub: deps.hub,
@@ -101,5 +108,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }),
     { prefix: '/api/v1' },
   );
+  if (deps.consoleRoot) await app.register(consoleRoutes(deps.consoleRoot));
   return app;
 }

@@ -17,7 +17,11 @@ import { requireScope } from './authenticate.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 
-export function callRoutes({ calls, keys }: AppDependencies): FastifyPluginAsync {
+export function callRoutes({
+  calls,
+  keys,
+  maxWriteBacklog = 50_000,
+}: AppDependencies): FastifyPluginAsync {
   return async (app) => {
     const ingest = requireScope(keys, 'ingest');
 
@@ -42,16 +46,33 @@ export function callRoutes({ calls, keys }: AppDependencies): FastifyPluginAsync
     // Streaming ingest: each text frame is a batch ({"events":[...]}), answered in order by
     // {"type":"ack",...} once committed or {"type":"error","problem":{...}}. A refused frame
     // does not close the socket; the pipeline resends it like a refused HTTP request.
+    // A frame is applied (and reaches subscribers) as soon as it arrives; only its ack waits
+    // for the commit, so a call's events do not queue behind each other's database writes.
+    // While more than maxWriteBacklog rows wait for the database, the socket is not read
+    // (TCP pushes back on the pipeline) until the backlog is down to half.
     app.get(
       '/calls/:callId/stream',
       { websocket: true, preHandler: ingest },
       (socket: WebSocket, request) => {
         const { callId } = parseOrThrow(callParams, request.params, 'path');
-        let chain = Promise.resolve();
+        let replies = Promise.resolve();
+        let resumeTimer: NodeJS.Timeout | undefined;
+        const resumeWhenCaughtUp = () => {
+          resumeTimer = undefined;
+          if (socket.readyState !== socket.OPEN) return;
+          if (calls.writeBacklog <= maxWriteBacklog / 2) socket.resume();
+          else resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
+        };
+        socket.on('close', () => clearTimeout(resumeTimer));
         socket.on('message', (data: RawData) => {
-          chain = chain.then(async () => {
-            const reply = await handleFrame(callId, data);
-            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
+          const reply = handleFrame(callId, data);
+          if (resumeTimer === undefined && calls.writeBacklog > maxWriteBacklog) {
+            socket.pause();
+            resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
+          }
+          replies = replies.then(async () => {
+            const answer = await reply;
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answer));
           });
         });
 

@@ -11,6 +11,8 @@ import {
   updateCampaignRequest,
   liveCallDocument,
   campaignDocument,
+  supervisorActionDocument,
+  supervisorActionRequest,
 } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -35,6 +37,7 @@ const idParam = {
 };
 const ingestAuth = [{ apiKey: ['ingest'] }];
 const manageAuth = [{ apiKey: ['manage'] }];
+const monitorAuth = [{ apiKey: ['monitor'] }];
 
 export function openApiDocument() {
   const call = z.object({ call: liveCallDocument });
@@ -105,6 +108,22 @@ export function openApiDocument() {
           requestBody: { required: true, ...json(endCallRequest, 'input') },
           responses: {
             '200': { description: 'Ended', ...json(call) },
+            ...errors(400, 401, 403, 404, 409, 503),
+          },
+        },
+      },
+      '/calls/{callId}/actions': {
+        post: {
+          summary:
+            'A supervisor acts on a call (coach, join, transfer, end, note, bookmark, flag), recorded in the key holder’s name',
+          security: monitorAuth,
+          parameters: [callIdParam],
+          requestBody: { required: true, ...json(supervisorActionRequest, 'input') },
+          responses: {
+            '201': {
+              description: 'Recorded',
+              ...json(z.object({ action: supervisorActionDocument })),
+            },
             ...errors(400, 401, 403, 404, 409, 503),
           },
         },

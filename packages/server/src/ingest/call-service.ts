@@ -8,6 +8,7 @@ import {
   applyEvents,
   tick,
   endCall,
+  recordSupervisorAction,
   restoreCall,
   startCall,
   startHash,
@@ -17,6 +18,7 @@ import {
   type EngineContext,
   type Mutation,
   type OutsideAdvice,
+  type SupervisorActionInput,
   type WallboardEntry,
   type WritableTable,
 } from '@earshot/engine';
@@ -28,6 +30,7 @@ import {
   type IngestEvent,
   type LiveCall,
   type StartCallRequest,
+  type SupervisorAction,
 } from '@earshot/protocol';
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -194,6 +197,22 @@ export class CallService implements SnapshotSource {
       duplicates: result.duplicates,
       lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
     };
+  }
+
+  /**
+   * Records a supervisor's action on a call held by this process (live, or ended within
+   * retention), and resolves with the row once it is committed.
+   */
+  async act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction> {
+    this.ensureWritable();
+    const result = recordSupervisorAction(this.get(callId), input, this.context());
+    await this.commit(callId, result.state, result.mutations);
+    return result.action;
+  }
+
+  /** Rows applied in memory and waiting for the database. */
+  get writeBacklog(): number {
+    return this.options.writer.backlog;
   }
 
   /** Ends a call with a reason; ending it again with the same reason changes nothing. */

@@ -22,6 +22,11 @@ export interface WriteBehindOptions {
   commit: (mutations: readonly Mutation[]) => Promise<void>;
   logger: Logger;
   flushIntervalMs?: number;
+  /**
+   * Most rows in one transaction. A larger backlog commits in several, so that building one
+   * huge statement never holds the event loop (and every WebSocket) for long.
+   */
+  maxCommitRows?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
   timers?: Timers;
@@ -30,6 +35,8 @@ export interface WriteBehindOptions {
 export class WriteBehind implements Service {
   readonly name = 'write-behind';
   private queue: Group[] = [];
+  /** Mutations in `queue`, counted as they come and go (backlog is read per ingest frame). */
+  private queued = 0;
   /** Mutations of failed commits, retried ahead of the queue (their callers already got 503). */
   private retry: Mutation[] = [];
   private timer: unknown;
@@ -38,12 +45,14 @@ export class WriteBehind implements Service {
   private healthy = true;
   private running = false;
   private readonly flushIntervalMs: number;
+  private readonly maxCommitRows: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly timers: Timers;
 
   constructor(private readonly options: WriteBehindOptions) {
     this.flushIntervalMs = options.flushIntervalMs ?? 10;
+    this.maxCommitRows = options.maxCommitRows ?? 5_000;
     this.retryMinMs = options.retryMinMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
     this.retryDelay = this.retryMinMs;
@@ -57,7 +66,7 @@ export class WriteBehind implements Service {
 
   /** Mutations queued or awaiting retry. */
   get backlog(): number {
-    return this.retry.length + this.queue.reduce((n, g) => n + g.mutations.length, 0);
+    return this.retry.length + this.queued;
   }
 
   start(): void {
@@ -73,6 +82,7 @@ export class WriteBehind implements Service {
       return Promise.reject(new EarshotError('unavailable', 'Shutting down', { retryAfter: 1 }));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ mutations, resolve, reject });
+      this.queued += mutations.length;
       this.schedule(this.flushIntervalMs);
     });
   }
@@ -90,15 +100,26 @@ export class WriteBehind implements Service {
     this.flushing ??= this.commitQueued().finally(() => {
       this.flushing = undefined;
       if (this.queue.length > 0 || this.retry.length > 0) {
-        this.schedule(this.healthy ? this.flushIntervalMs : this.retryDelay);
+        const behind = this.queued >= this.maxCommitRows;
+        this.schedule(this.healthy ? (behind ? 0 : this.flushIntervalMs) : this.retryDelay);
       }
     });
     return this.flushing;
   }
 
   private async commitQueued(): Promise<void> {
-    const groups = this.queue;
-    this.queue = [];
+    // Whole groups up to maxCommitRows (at least one): a caller's rows commit together.
+    let cut = 0;
+    let rows = this.retry.length;
+    while (
+      cut < this.queue.length &&
+      (cut === 0 || rows + this.queue[cut]!.mutations.length <= this.maxCommitRows)
+    ) {
+      rows += this.queue[cut]!.mutations.length;
+      cut++;
+    }
+    const groups = this.queue.splice(0, cut);
+    this.queued -= rows - this.retry.length;
     const retried = this.retry;
     const mutations = [...retried, ...groups.flatMap((g) => g.mutations)];
     try {
@@ -164,5 +185,6 @@ export class WriteBehind implements Service {
     const error = new EarshotError('unavailable', 'Shutting down', { retryAfter: 1 });
     for (const group of this.queue) group.reject(error);
     this.queue = [];
+    this.queued = 0;
   }
 }

@@ -15,23 +15,33 @@ export interface SnapshotSource {
 
 export type TopicChange = CallChange | WallboardChange;
 
-interface LogEntry {
+export interface LogEntry {
   version: number;
-  changes: TopicChange[];
+  /** Each change as JSON, the form it is sent in. */
+  json: string[];
+  /** The changes themselves, kept only where a subscriber's view depends on them (wallboard filters). */
+  changes?: TopicChange[];
 }
 
-/** A topic's version and its recent changes, oldest first. */
+/**
+ * A topic's version and its recent changes, oldest first. A call's history is held as JSON
+ * strings only: a thousand old versions of each call's documents as objects would be
+ * millions of small objects for the garbage collector to walk on every major collection.
+ */
 export class TopicLog {
   readonly entries: LogEntry[] = [];
   constructor(
     public version: number,
     private readonly limit: number,
+    private readonly keepChanges = false,
   ) {}
 
-  append(changes: TopicChange[]): number {
+  append(changes: TopicChange[], json: string[]): number {
     this.version += 1;
-    this.entries.push({ version: this.version, changes });
-    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    this.entries.push({ version: this.version, json, ...(this.keepChanges ? { changes } : {}) });
+    // Trimmed in steps of a quarter, so an append does not shift the whole array each time.
+    if (this.entries.length > this.limit * 1.25)
+      this.entries.splice(0, this.entries.length - this.limit);
     return this.version;
   }
 
@@ -82,9 +92,9 @@ export class Hub {
     readonly source: SnapshotSource,
     options: HubOptions = {},
   ) {
-    this.callHistory = options.callHistory ?? 1_000;
+    this.callHistory = options.callHistory ?? 250;
     this.versionBase = options.versionBase ?? Date.now() * 1000;
-    this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000);
+    this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
     for (const entry of source.wallboardEntries())
       this.entries.set(entry.callId, { entry, json: JSON.stringify(entry) });
     this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
@@ -130,25 +140,32 @@ export class Hub {
 
   private onUpdate(update: CallUpdate): void {
     if (update.changes.length > 0) {
-      const version = this.callLog(update.callId).append(update.changes);
+      // Serialised once here, not once per subscriber: frames are assembled from these.
+      const json = update.changes.map((change) => JSON.stringify(change));
+      const version = this.callLog(update.callId).append(update.changes, json);
       for (const session of this.watchers.get(`call:${update.callId}`) ?? [])
-        session.deliverCall(update.callId, version, update.changes);
+        session.deliverCall(update.callId, version, update.changes, json);
     }
     let change: WallboardChange | undefined;
+    let changeJson = '';
     if (update.removed) {
       this.callLogs.delete(update.callId);
-      if (this.entries.delete(update.callId)) change = { op: 'remove', callId: update.callId };
+      if (this.entries.delete(update.callId)) {
+        change = { op: 'remove', callId: update.callId };
+        changeJson = JSON.stringify(change);
+      }
     } else {
       const json = JSON.stringify(update.entry);
       if (this.entries.get(update.callId)?.json !== json) {
         this.entries.set(update.callId, { entry: update.entry, json });
         change = { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> };
+        changeJson = `{"op":"upsert","entry":${json}}`;
       }
     }
     if (change) {
-      const version = this.wallboard.append([change]);
+      const version = this.wallboard.append([change], [changeJson]);
       for (const session of this.watchers.get('wallboard') ?? [])
-        session.deliverWallboard(version, [change]);
+        session.deliverWallboard(version, [change], [changeJson]);
     }
   }
 

@@ -40,8 +40,16 @@ export interface SessionOptions {
 interface Subscription {
   id: string;
   topic: Topic;
-  /** Changes waiting to be sent, by document key, covering versions [from, to]. */
-  pending?: { from: number; to: number; changes: Map<string, TopicChange> };
+  /**
+   * Changes waiting to be sent, by document key, covering versions [from, to], each with its
+   * JSON (made once per change by the hub, shared by every subscriber).
+   */
+  pending?: { from: number; to: number; changes: Map<string, Serialised> };
+}
+
+interface Serialised {
+  change: TopicChange;
+  json: string;
 }
 
 function topicKey(topic: Topic): string {
@@ -79,6 +87,15 @@ export class Session {
 
   private send(message: ServerMessage): void {
     if (!this.closed) this.sink.send(JSON.stringify(message));
+  }
+
+  /** The delta message of realtime.ts, assembled from JSON the hub made once per change. */
+  private sendDelta(id: string, fromVersion: number, version: number, json: string[]): void {
+    if (this.closed) return;
+    this.sink.send(
+      `{"type":"delta","id":${JSON.stringify(id)},"fromVersion":${fromVersion},` +
+        `"version":${version},"changes":[${json.join(',')}]}`,
+    );
   }
 
   /** Handles one parsed client message (hello is the transport's business). */
@@ -124,14 +141,10 @@ export class Session {
       if (missed) {
         // Exactly what came after resumeFrom, one frame per version as it happened.
         for (const entry of missed) {
-          const changes = this.visible(subscription, entry.changes);
-          this.send({
-            type: 'delta',
-            id,
-            fromVersion: entry.version,
-            version: entry.version,
-            changes,
-          });
+          const json = entry.changes
+            ? this.visibleJson(subscription, entry.changes, entry.json).json
+            : entry.json;
+          this.sendDelta(id, entry.version, entry.version, json);
         }
         return;
       }
@@ -171,31 +184,51 @@ export class Session {
       this.hub.unwatch(this, key);
   }
 
-  deliverCall(callId: string, version: number, changes: CallChange[]): void {
+  /** `json[i]` is `changes[i]` serialised. */
+  deliverCall(callId: string, version: number, changes: CallChange[], json: string[]): void {
     for (const subscription of this.subscriptions.values()) {
       if (subscription.topic.kind === 'call' && subscription.topic.callId === callId) {
-        this.enqueue(subscription, version, changes);
+        this.enqueue(subscription, version, changes, json);
       }
     }
   }
 
-  deliverWallboard(version: number, changes: WallboardChange[]): void {
+  deliverWallboard(version: number, changes: WallboardChange[], json: string[]): void {
     for (const subscription of this.subscriptions.values()) {
-      if (subscription.topic.kind === 'wallboard')
-        this.enqueue(subscription, version, this.visible(subscription, changes));
+      if (subscription.topic.kind !== 'wallboard') continue;
+      const visible = this.visibleJson(subscription, changes, json);
+      this.enqueue(subscription, version, visible.changes, visible.json);
     }
   }
 
-  private enqueue(subscription: Subscription, version: number, changes: TopicChange[]): void {
+  /** `visible`, with each change's JSON: the shared one unless the filter rewrote it. */
+  private visibleJson(
+    subscription: Subscription,
+    changes: TopicChange[],
+    json: string[],
+  ): { changes: TopicChange[]; json: string[] } {
+    const visible = this.visible(subscription, changes);
+    return {
+      changes: visible,
+      json: visible.map((change, i) => (change === changes[i] ? json[i]! : JSON.stringify(change))),
+    };
+  }
+
+  private enqueue(
+    subscription: Subscription,
+    version: number,
+    changes: TopicChange[],
+    json: string[],
+  ): void {
     if (this.closed) return;
     subscription.pending ??= { from: version, to: version, changes: new Map() };
     subscription.pending.to = version;
-    for (const change of changes) {
+    changes.forEach((change, i) => {
       const key = changeKey(change);
       // Re-inserting moves the key to the end, so the frame lists changes in the order they last happened.
-      subscription.pending.changes.delete(key);
-      subscription.pending.changes.set(key, change);
-    }
+      subscription.pending!.changes.delete(key);
+      subscription.pending!.changes.set(key, { change, json: json[i]! });
+    });
     if (this.pendingCount() > this.maxPending) return this.overflow('send queue overflowed');
     this.scheduleFlush(0);
   }
@@ -229,13 +262,8 @@ export class Session {
       const pending = subscription.pending;
       if (!pending) continue;
       subscription.pending = undefined;
-      this.send({
-        type: 'delta',
-        id: subscription.id,
-        fromVersion: pending.from,
-        version: pending.to,
-        changes: [...pending.changes.values()],
-      });
+      const json = [...pending.changes.values()].map((c) => c.json);
+      this.sendDelta(subscription.id, pending.from, pending.to, json);
     }
   }
 

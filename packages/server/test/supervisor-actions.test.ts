@@ -1,0 +1,98 @@
+// Supervisor actions over HTTP: one supervisorActions row per request, in the acting key's
+// name, committed and pushed like any change; bad bodies refused with the field named.
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { supervisorActions } from '../src/store/schema.ts';
+import { DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
+import { startTestEarshot, type TestEarshot } from './support/earshot.ts';
+import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !postgresAvailable)(`supervisor actions [${kind}]`, () => {
+    let t: TestEarshot;
+    let monitorKey: string;
+    const act = (callId: string, body: unknown, key = monitorKey) =>
+      t.request('POST', `/api/v1/calls/${callId}/actions`, body, {
+        authorization: `Bearer ${key}`,
+      });
+
+    beforeAll(async () => {
+      t = await startTestEarshot(kind);
+      monitorKey = (await t.earshot.keys.create({ name: 'Ada Supervisor', scopes: ['monitor'] }))
+        .key;
+      await t.request('POST', '/api/v1/campaigns', SALES_CAMPAIGN, {
+        authorization: `Bearer ${t.manageKey}`,
+      });
+      await t.request('POST', '/api/v1/calls', startRequest('act-1'));
+      await t.request('POST', '/api/v1/calls/act-1/events', {
+        events: [
+          { type: 'status', seq: 1, status: 'ringing' },
+          { type: 'status', seq: 2, status: 'connected' },
+        ],
+      });
+    });
+    afterAll(() => t.cleanup());
+
+    it('records each action once, in the key holder’s name, in order, and stores it', async () => {
+      t.clock.advance(135_000);
+      const coach = await act('act-1', { action: 'COACH_AGENT', details: 'Slow down' });
+      expect(coach.status).toBe(201);
+      expect(coach.body.action).toMatchObject({
+        action: 'COACH_AGENT',
+        details: 'Slow down',
+        supervisorName: 'Ada Supervisor',
+        order: 0,
+      });
+      const bookmark = await act('act-1', {
+        action: 'BOOKMARK_MOMENT',
+        details: 'price objection',
+      });
+      // The call started at T0 and the clock is 2:15 into it.
+      expect(bookmark.body.action).toMatchObject({ details: '2:15 price objection', order: 1 });
+      const snapshot = t.earshot.calls.snapshot('act-1')!;
+      expect(snapshot.supervisorActions.map((a) => a.action)).toEqual([
+        'COACH_AGENT',
+        'BOOKMARK_MOMENT',
+      ]);
+      const rows = await t.earshot.store.database.db
+        .select()
+        .from(supervisorActions)
+        .where(eq(supervisorActions.liveCallId, snapshot.liveCall._id));
+      expect(rows).toHaveLength(2);
+    });
+
+    it.each([
+      [{ action: 'COACH_AGENT' }, 'details'],
+      [{ action: 'TRANSFER_CALL', details: '   ' }, 'details'],
+      [{ action: 'DANCE' }, 'action'],
+      [{ action: 'ADD_NOTE', details: 'x', supervisorName: 'Someone else' }, 'supervisorName'],
+      [{ action: 'JOIN_CALL', supervisorId: 'u-2' }, 'supervisorId'],
+    ])('refuses %j naming %s, and records nothing', async (body, field) => {
+      const before = t.earshot.calls.snapshot('act-1')!.supervisorActions.length;
+      const response = await act('act-1', body);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.stringify(response.body.errors)).toContain(field);
+      expect(t.earshot.calls.snapshot('act-1')!.supervisorActions).toHaveLength(before);
+    });
+
+    it('refuses a missing key (401), a key without the monitor scope (403) and an unknown call (404)', async () => {
+      expect((await act('act-1', { action: 'JOIN_CALL' }, '')).status).toBe(401);
+      expect((await act('act-1', { action: 'JOIN_CALL' }, t.ingestKey)).status).toBe(403);
+      expect((await act('no-such-call', { action: 'JOIN_CALL' })).status).toBe(404);
+    });
+
+    it('keeps taking notes and flags after the call ends, but not actions on the call', async () => {
+      await t.request('POST', '/api/v1/calls/act-1/end', { reason: 'completed' });
+      expect((await act('act-1', { action: 'ADD_NOTE', details: 'Follow up Friday' })).status).toBe(
+        201,
+      );
+      expect(
+        (await act('act-1', { action: 'FLAG_FOR_REVIEW', details: 'Check the quote' })).status,
+      ).toBe(201);
+      const end = await act('act-1', { action: 'END_CALL' });
+      expect(end.status).toBe(409);
+      expect(end.body.errors).toEqual([{ field: 'action', message: 'END_CALL needs a live call' }]);
+    });
+  });
+}

@@ -1,0 +1,153 @@
+// The console's one realtime connection (the typed @earshot/client over the browser's
+// WebSocket) and the React hooks that read it. Deltas are applied as they arrive; React state
+// is updated at most once per animation frame, so a burst of changes costs one render.
+import { applyCallChanges, RealtimeClient, type ConnectionState } from '@earshot/client';
+import type { CallChange, CallSnapshot, WallboardChange } from '@earshot/protocol';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { currentToken, realtimeUrl } from './session.ts';
+
+/** What the wallboard shows of one call (the server's WallboardEntry). */
+export interface WallboardRow {
+  callId: string;
+  liveCallId: string;
+  agentName: string;
+  customerName: string;
+  customerPhone: string;
+  campaignId?: string;
+  campaignName: string;
+  status: CallSnapshot['liveCall']['status'];
+  startTime: string;
+  currentPhase: string;
+  currentSpeaker?: 'agent' | 'customer';
+  isRecording: boolean;
+  sentiment?: { positive: number; neutral: number; negative: number; trend: string };
+  conversionProbability?: number;
+  pipelineError: boolean;
+  endedAt?: string;
+  endReason?: string;
+}
+
+export interface Connection {
+  state: ConnectionState;
+  detail?: string;
+  /** When a subscription last had to start again from a fresh snapshot. */
+  resyncedAt?: number;
+}
+
+let client: RealtimeClient | undefined;
+let connection: Connection = { state: 'connecting' };
+const listeners = new Set<() => void>();
+
+function setConnection(next: Connection): void {
+  connection = next;
+  for (const listener of listeners) listener();
+}
+
+export function realtime(): RealtimeClient {
+  client ??= new RealtimeClient({
+    url: realtimeUrl(),
+    token: currentToken(),
+    socket: (url) => new WebSocket(url) as never,
+    onStateChange: (state, detail) =>
+      setConnection({ ...connection, state, ...(detail ? { detail } : { detail: undefined }) }),
+  });
+  return client;
+}
+
+/** Closes the connection (sign-out); the next realtime() opens a new one. */
+export function disconnect(): void {
+  client?.close();
+  client = undefined;
+  setConnection({ state: 'connecting' });
+}
+
+function noteResync(): void {
+  setConnection({ ...connection, resyncedAt: Date.now() });
+}
+
+export function useConnection(): Connection {
+  return useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => connection,
+  );
+}
+
+/** Calls `commit` at most once per animation frame, with the latest value. */
+function useFrameState<T>(initial: T): [T, (value: T) => void] {
+  const [value, setValue] = useState(initial);
+  const latest = useRef(value);
+  const frame = useRef<number | undefined>(undefined);
+  useEffect(() => () => cancelAnimationFrame(frame.current ?? 0), []);
+  return [
+    value,
+    (next: T) => {
+      latest.current = next;
+      frame.current ??= requestAnimationFrame(() => {
+        frame.current = undefined;
+        setValue(latest.current);
+      });
+    },
+  ];
+}
+
+/** Every live call's wallboard row, by callId, kept current. */
+export function useWallboard(): Map<string, WallboardRow> | undefined {
+  const [rows, setRows] = useFrameState<Map<string, WallboardRow> | undefined>(undefined);
+  useEffect(() => {
+    let current = new Map<string, WallboardRow>();
+    const subscription = realtime().subscribe<{ calls: WallboardRow[] }, WallboardChange>(
+      { kind: 'wallboard' },
+      {
+        onSnapshot(data) {
+          current = new Map(data.calls.map((row) => [row.callId, row]));
+          setRows(current);
+        },
+        onDelta(changes) {
+          current = new Map(current);
+          for (const change of changes) {
+            if (change.op === 'remove') current.delete(change.callId);
+            else current.set(String(change.entry.callId), change.entry as unknown as WallboardRow);
+          }
+          setRows(current);
+        },
+        onResync: noteResync,
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, []);
+  return rows;
+}
+
+export type CallView =
+  { kind: 'loading' } | { kind: 'missing'; detail: string } | { kind: 'live'; call: CallSnapshot };
+
+/** One call's ten tables, kept current. */
+export function useCall(callId: string): CallView {
+  const [view, setView] = useFrameState<CallView>({ kind: 'loading' });
+  useEffect(() => {
+    let current: CallSnapshot | undefined;
+    const subscription = realtime().subscribe<CallSnapshot, CallChange>(
+      { kind: 'call', callId },
+      {
+        onSnapshot(data) {
+          current = data;
+          setView({ kind: 'live', call: current });
+        },
+        onDelta(changes) {
+          if (!current) return;
+          current = applyCallChanges(current, changes);
+          setView({ kind: 'live', call: current });
+        },
+        onResync: noteResync,
+        onError(problem) {
+          setView({ kind: 'missing', detail: problem.detail });
+        },
+      },
+    );
+    return () => subscription.unsubscribe();
+  }, [callId]);
+  return view;
+}

@@ -1,0 +1,214 @@
+// The console end to end, in Chromium against the real server and database: the wallboard
+// shows a call as soon as ingest starts it; the modal opens from the board and by URL; an
+// interim line becomes final in place; metrics change on the 5 s tick; each of the seven
+// supervisor actions is taken and appears in the log; the call ends and leaves the board.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SALES_CAMPAIGN, startRequest } from '../../server/test/support/scripted-call.ts';
+import {
+  buildConsole,
+  chromiumAvailable,
+  launchBrowser,
+  startConsoleServer,
+  type ConsoleServer,
+} from './support/browser.ts';
+
+describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  let page: Page;
+  let seq = 0;
+  const CALL = 'e2e-call-1';
+  const events = (...list: Array<Record<string, unknown>>) =>
+    server.send('POST', `/api/v1/calls/${CALL}/events`, {
+      events: list.map((e) => ({ ...e, seq: ++seq })),
+    });
+
+  beforeAll(async () => {
+    await buildConsole();
+    server = await startConsoleServer();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await server.send('POST', '/api/v1/campaigns', SALES_CAMPAIGN);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs in from the printed link and shows the connection as live', async () => {
+    await page.goto(`${server.base}/#token=${server.monitorKey}`);
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    await page.locator('.connection[data-state="live"]').waitFor();
+    // The key left the URL for sessionStorage.
+    expect(page.url()).toBe(`${server.base}/`);
+  });
+
+  it('shows a call on the wallboard as soon as ingest starts it', async () => {
+    await server.send(
+      'POST',
+      '/api/v1/calls',
+      startRequest(CALL, { startTime: new Date().toISOString() }),
+    );
+    const row = page.locator(`tr[data-call-id="${CALL}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).toContain('Dana Whitfield');
+    expect(await row.textContent()).toContain('+•• •••• ••0123'); // masked phone
+    await events(
+      { type: 'status', status: 'ringing' },
+      { type: 'status', status: 'connected' },
+      {
+        type: 'health',
+        providers: { sip: 'Twilio', stt: 'Deepgram', llm: 'OpenAI', tts: 'ElevenLabs' },
+        services: { sip: 'connected', stt: 'streaming', llm: 'active', tts: 'active' },
+        apiLatency: 180,
+        errorRate: 0.5,
+        queueDepth: 2,
+        costPerMinute: 0.12,
+      },
+      { type: 'audio', agentGain: 64, customerGain: 4, currentSpeaker: 'agent' },
+    );
+    await expect.poll(() => row.textContent()).toContain('Connected');
+  });
+
+  it('opens the modal from the wallboard, and an interim line becomes final in place', async () => {
+    await page.getByRole('button', { name: /Monitor Dana Whitfield's call/ }).click();
+    const dialog = page.getByRole('dialog', { name: /Dana Whitfield/ });
+    await dialog.waitFor();
+    expect(page.url()).toBe(`${server.base}/calls/${CALL}`);
+    await events({
+      type: 'transcript',
+      segmentId: 'u1',
+      speaker: 'agent',
+      text: 'Hi, this is Dana calling',
+      isFinal: false,
+      timestamp: '0:02',
+      confidence: 0.7,
+    });
+    const line = dialog.locator('[data-segment="u1"]');
+    await line.waitFor();
+    expect(await line.getAttribute('class')).toContain('interim');
+    expect(await line.textContent()).toContain('provisional');
+    await events({
+      type: 'transcript',
+      segmentId: 'u1',
+      speaker: 'agent',
+      text: 'Hi, this is Dana calling from Brightside Solar.',
+      isFinal: true,
+      timestamp: '0:02',
+      confidence: 0.95,
+    });
+    await expect.poll(() => line.getAttribute('class')).not.toContain('interim');
+    expect(await line.textContent()).toContain('Brightside Solar.');
+    expect(await line.textContent()).not.toContain('provisional');
+    expect(await dialog.locator('[data-segment="u1"]').count()).toBe(1);
+    // A low-confidence final is marked.
+    await events({
+      type: 'transcript',
+      segmentId: 'u2',
+      speaker: 'customer',
+      text: 'Oh hi, yes, speaking. We pay about two hundred a month.',
+      isFinal: true,
+      timestamp: '0:05',
+      confidence: 0.41,
+    });
+    await expect
+      .poll(() => dialog.locator('[data-segment="u2"]').textContent())
+      .toContain('low confidence');
+    // The system panel shows the pipeline's health.
+    expect(await dialog.getByRole('region', { name: 'System' }).textContent()).toContain(
+      'Deepgram',
+    );
+  });
+
+  it('shows metrics that change on the 5 s tick', async () => {
+    const updated = page.locator('[data-metrics-updated]');
+    await updated.waitFor({ timeout: 15_000 });
+    const first = await updated.getAttribute('data-metrics-updated');
+    await events({ type: 'audio', agentGain: 20, customerGain: 70, currentSpeaker: 'customer' });
+    await expect
+      .poll(() => updated.getAttribute('data-metrics-updated'), { timeout: 15_000 })
+      .not.toBe(first);
+    const conversion = await page
+      .locator('[data-probability="conversionProbability"]')
+      .textContent();
+    expect(conversion).toMatch(/^\d+%$/);
+  });
+
+  it('takes each of the seven supervisor actions and lists them in the log', async () => {
+    const dialog = page.getByRole('dialog');
+    const log = dialog.getByRole('list', { name: 'Actions on this call' });
+    const take = async (button: string, text?: string, submit = 'Send') => {
+      const before = await log.locator('li').count();
+      await dialog.getByRole('toolbar').getByRole('button', { name: button, exact: true }).click();
+      if (text !== undefined) await dialog.locator('.action-form textarea').fill(text);
+      if (text !== undefined || submit !== 'Send')
+        await dialog.locator('.action-form').getByRole('button', { name: submit }).click();
+      await expect.poll(() => log.locator('li').count()).toBe(before + 1);
+    };
+    await take('Coach', 'Ask about their current supplier');
+    await take('Join');
+    await take('Transfer', 'retention-queue');
+    await take('Note', 'Customer mentioned a second property');
+    await take('Bookmark');
+    await take('Flag', 'Possible mis-sold tariff');
+    // Keyboard shortcut: "e" opens the end-call confirmation.
+    await dialog.locator('.transcript-scroll').focus();
+    await page.keyboard.press('e');
+    await dialog.getByRole('button', { name: 'Yes, end the call' }).click();
+    await expect.poll(() => log.locator('li').count()).toBe(7);
+    const kinds = await log
+      .locator('li')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-action')));
+    expect(kinds.sort()).toEqual(
+      [
+        'ADD_NOTE',
+        'BOOKMARK_MOMENT',
+        'COACH_AGENT',
+        'END_CALL',
+        'FLAG_FOR_REVIEW',
+        'JOIN_CALL',
+        'TRANSFER_CALL',
+      ].sort(),
+    );
+    const text = await log.textContent();
+    expect(text).toContain('Ada Supervisor'); // who acted, from the key, not the page
+    expect(text).toContain('retention-queue');
+    // A missing required field is refused by the server with the field named.
+    const response = await page.evaluate(async (callId) => {
+      // Runs in the page, where sessionStorage exists.
+      const token = (
+        globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }
+      ).sessionStorage.getItem('earshot.token');
+      const r = await fetch(`/api/v1/calls/${callId}/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ action: 'COACH_AGENT' }),
+      });
+      return { status: r.status, body: (await r.json()) as { errors: Array<{ field: string }> } };
+    }, CALL);
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0]?.field).toBe('details');
+  });
+
+  it('opens the same call from a shared link, and Esc closes the modal', async () => {
+    const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    await other.goto(`${server.base}/#token=${server.monitorKey}`);
+    await other.goto(`${server.base}/calls/${CALL}`);
+    await other.getByRole('dialog', { name: /Dana Whitfield/ }).waitFor();
+    await other.keyboard.press('Escape');
+    await expect.poll(() => other.url()).toBe(`${server.base}/`);
+    await other.close();
+  });
+
+  it('shows the call ended, then lets it leave the wallboard', async () => {
+    await server.send('POST', `/api/v1/calls/${CALL}/end`, { reason: 'completed' });
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.locator('.monitor-facts').textContent()).toContain('Ended');
+    await page.keyboard.press('Escape');
+    const row = page.locator(`tr[data-call-id="${CALL}"]`);
+    await expect.poll(() => row.getAttribute('class')).toContain('ended');
+    await row.waitFor({ state: 'detached', timeout: 25_000 });
+  });
+});
