@@ -4,6 +4,7 @@
 // BENCH_FRAMES_SECONDS (20) the call keeps going like a live one: audio levels at 10 Hz and a
 // new line every 500 ms, first as an interim, then replaced by its final.
 import { performance } from 'node:perf_hooks';
+import { formatCallClock } from '../packages/engine/src/index.ts';
 import { SALES_CAMPAIGN, startRequest } from '../packages/server/test/support/scripted-call.ts';
 import {
   buildConsole,
@@ -67,7 +68,7 @@ export async function run(): Promise<void> {
         speaker,
         text: words ? text.split(' ').slice(0, words).join(' ') : `${text} (${n})`,
         isFinal,
-        timestamp: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`,
+        timestamp: formatCallClock(seconds),
         confidence: 0.9,
       };
     };

@@ -3,12 +3,14 @@ import { run as consoleFrames } from './console-frames.bench.ts';
 import { run as engine } from './engine.bench.ts';
 import { run as ingest } from './ingest.bench.ts';
 import { run as realtime } from './realtime-latency.bench.ts';
+import { run as redaction } from './redaction.bench.ts';
 import { run as storeWrite } from './store-write.bench.ts';
 
 const benches: Array<[string, () => Promise<void>]> = [
   ['store-write', storeWrite],
   ['ingest', ingest],
   ['engine', engine],
+  ['redaction', redaction],
   ['realtime', realtime],
   ['console-frames', consoleFrames],
 ];

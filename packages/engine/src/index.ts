@@ -6,3 +6,5 @@ export * from './live-call.ts';
 export * from './mutations.ts';
 export * from './rollup.ts';
 export * from './wallboard.ts';
+export * from './redaction/redact.ts';
+export * from './redaction/spoken-digits.ts';

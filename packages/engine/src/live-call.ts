@@ -18,6 +18,9 @@ import {
   type LiveTranscript,
   type NextAction,
   type SentimentAnalysis,
+  type PiiKind,
+  type RedactionPolicy,
+  type Speaker,
   type StartCallRequest,
   type SupervisorAction,
   type SupervisorActionKind,
@@ -28,6 +31,13 @@ import { assertTransition } from './call-status.ts';
 import { eventHash } from './event-hash.ts';
 import type { Mutation } from './mutations.ts';
 import { RowList } from './row-list.ts';
+import {
+  REDACT_ALL,
+  redactChunk,
+  type Redacted,
+  type RedactionCounts,
+  type SpeakerTail,
+} from './redaction/redact.ts';
 import { rollUpCall } from './rollup.ts';
 import { adviceNow, COACHING_RULES } from './analytics/coaching.ts';
 import { objectivesFromLine, phaseFromCues } from './analytics/detect.ts';
@@ -52,6 +62,16 @@ export interface EngineContext {
   now: number;
   /** A new document id (a UUID). */
   newId: () => string;
+  /** The redaction stage; replaceable only so tests can make it fail. */
+  redact?: typeof redactChunk;
+}
+
+/** A call's redaction: its campaign's policy, each speaker's tail, and what it has removed. */
+export interface RedactionState {
+  readonly policy: RedactionPolicy;
+  readonly tails: Readonly<Partial<Record<Speaker, SpeakerTail>>>;
+  /** Kinds redacted from final lines so far (the roll-up keeps them). */
+  readonly counts: Readonly<RedactionCounts>;
 }
 
 export interface CallState {
@@ -82,6 +102,7 @@ export interface CallState {
    * to thousands of lines without copying an index per batch; see Draft.segmentRow.
    */
   readonly segmentIndex: SegmentIndex;
+  readonly redaction: RedactionState;
 }
 
 /** Written only by Draft.state(), never read as the truth (see CallState.segmentIndex). */
@@ -93,6 +114,11 @@ export interface Applied {
   /** Events applied by this batch, to append to `seen`. */
   accepted: Array<{ seq: number; hash: string }>;
   duplicates: number;
+  /**
+   * Seqs of transcript events whose redaction failed: accepted, and neither stored nor
+   * published (fail closed). For the caller to count and log, without their text.
+   */
+  redactionFailures: number[];
 }
 
 const EMPTY_SCRIPT: CampaignScript = { phases: [], objectives: [] };
@@ -181,6 +207,7 @@ export function startCall(
     signals: emptySignals(),
     nextActionIds: {},
     segmentIndex: new Map(),
+    redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
   };
   return {
     state,
@@ -190,6 +217,11 @@ export function startCall(
       ...callObjectives.map((doc) => ({ table: 'callObjectives' as const, doc })),
     ],
   };
+}
+
+/** The redaction policy of a campaign: anything it does not name is redacted. */
+export function policyOf(campaign: Pick<Campaign, 'redaction'> | undefined): RedactionPolicy {
+  return { ...REDACT_ALL, ...campaign?.redaction };
 }
 
 /**
@@ -236,6 +268,8 @@ class Draft {
   nextActionIds: Record<string, string>;
   /** Segments this batch added, written to the shared index once the batch succeeds. */
   private readonly newSegments = new Map<string, number>();
+  redaction: RedactionState;
+  readonly redactionFailures: number[] = [];
   /** Something the advice depends on changed in this batch. */
   adviceStale = false;
   readonly mutations: Mutation[] = [];
@@ -259,6 +293,7 @@ class Draft {
     this.signals = base.signals;
     this.nextActionIds = { ...base.nextActionIds };
     this.costAccruedAt = base.costAccruedAt;
+    this.redaction = base.redaction;
   }
 
   /** The snapshot as this batch has made it so far. */
@@ -312,6 +347,7 @@ class Draft {
       costAccruedAt: this.costAccruedAt,
       signals: this.signals,
       nextActionIds: this.nextActionIds,
+      redaction: this.redaction,
     };
   }
 }
@@ -371,7 +407,8 @@ export function applyEvents(
     });
   });
 
-  if (accepted.length === 0) return { state, mutations: [], accepted, duplicates };
+  if (accepted.length === 0)
+    return { state, mutations: [], accepted, duplicates, redactionFailures: [] };
   if (draft.adviceStale) refreshAdvice(draft, ctx);
   draft.call = {
     ...draft.call,
@@ -379,7 +416,13 @@ export function applyEvents(
     updatedAt: ctx.now,
   };
   draft.mutations.push({ table: 'liveCalls', doc: draft.call });
-  return { state: draft.state(ctx.now), mutations: draft.mutations, accepted, duplicates };
+  return {
+    state: draft.state(ctx.now),
+    mutations: draft.mutations,
+    accepted,
+    duplicates,
+    redactionFailures: draft.redactionFailures,
+  };
 }
 
 function clockAt(call: LiveCall, now: number): string {
@@ -414,6 +457,12 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       assertTransition(call.status, event.status, `events.${index}.status`);
       draft.call = { ...call, status: event.status };
       return;
+    case 'secure_pause': {
+      if (event.active === (call.securePauseSince !== undefined)) return;
+      const { securePauseSince: _previous, ...rest } = call;
+      draft.call = event.active ? { ...rest, securePauseSince: clockAt(call, ctx.now) } : rest;
+      return;
+    }
     case 'recording': {
       if (event.isRecording === call.isRecording) return;
       const { recordingStartTime: _previous, ...rest } = call;
@@ -491,11 +540,15 @@ function roundCost(value: number): number {
  * out the same whatever order the results arrive in.
  */
 function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContext): void {
+  // During a secure pause nothing of the transcript is kept, not even redacted.
+  if (draft.call.securePauseSince !== undefined) return;
+  const text = redactTranscript(draft, event, ctx);
+  if (text === undefined) return;
   const index = draft.segmentRow(event.segmentId);
   const result = {
     timestamp: event.timestamp,
     speaker: event.speaker,
-    text: event.text,
+    text,
     isFinal: event.isFinal,
     seq: event.seq,
     ...(event.confidence !== undefined ? { confidence: event.confidence } : {}),
@@ -533,6 +586,37 @@ function applyTranscript(draft: Draft, event: TranscriptEvent, ctx: EngineContex
     doc = analyseFinal(draft, doc, ctx, existing.isFinal);
   draft.transcripts = draft.transcripts.set(index, doc);
   draft.mutations.push({ table: 'liveTranscripts', doc });
+}
+
+/**
+ * The event's text with personal data replaced, before anything else sees it. A final moves
+ * its speaker's tail and adds to the counts. If redaction fails, the chunk is dropped (fail
+ * closed): the caller learns its seq, never its text.
+ */
+function redactTranscript(
+  draft: Draft,
+  event: TranscriptEvent,
+  ctx: EngineContext,
+): string | undefined {
+  const { policy, tails, counts } = draft.redaction;
+  let redacted: Redacted;
+  try {
+    redacted = (ctx.redact ?? redactChunk)(event.text, tails[event.speaker], policy);
+  } catch {
+    draft.redactionFailures.push(event.seq);
+    return undefined;
+  }
+  if (event.isFinal) {
+    const added = { ...counts };
+    for (const [kind, n] of Object.entries(redacted.counts) as Array<[PiiKind, number]>)
+      added[kind] = (added[kind] ?? 0) + n;
+    draft.redaction = {
+      policy,
+      tails: { ...tails, [event.speaker]: redacted.tail },
+      counts: added,
+    };
+  }
+  return redacted.text;
 }
 
 /**
@@ -866,7 +950,7 @@ export function endCall(
   draft.mutations.push({ table: 'liveCalls', doc: draft.call });
 
   const ended = draft.state(ctx.now);
-  const { analytics, archive } = rollUpCall(ended.snapshot, ctx);
+  const { analytics, archive } = rollUpCall(ended.snapshot, ctx, ended.redaction.counts);
   draft.mutations.push({ table: 'callAnalytics', doc: analytics });
   for (const doc of archive) draft.mutations.push({ table: 'transcriptArchive', doc });
   return { state: ended, mutations: draft.mutations, alreadyEnded: false };
@@ -989,6 +1073,7 @@ export function restoreCall(
   script: CampaignScript | undefined,
   seen: ReadonlyMap<number, string>,
   startHashValue: string,
+  campaign?: Pick<Campaign, 'redaction'>,
 ): CallState {
   const { liveTranscripts, ...fields } = snapshot;
   const transcripts = RowList.from(liveTranscripts);
@@ -1022,5 +1107,8 @@ export function restoreCall(
         row.segmentId === undefined ? [] : [[row.segmentId, index] as const],
       ),
     ),
+    // Tails and counts are not stored: after a restart a number split across the restart is
+    // judged on its own, and the roll-up counts only what was redacted since.
+    redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
   };
 }

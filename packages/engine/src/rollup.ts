@@ -5,6 +5,7 @@ import {
   SUPERVISOR_ACTIONS,
   type CallAnalytics,
   type CallSnapshot,
+  type PiiKind,
   type SupervisorActionKind,
   type TranscriptArchive,
 } from '@earshot/protocol';
@@ -26,6 +27,7 @@ function mean(values: number[]): number {
 export function rollUpCall(
   snapshot: CallSnapshot,
   ctx: { now: number; newId: () => string },
+  redactions: Partial<Record<PiiKind, number>> = {},
 ): { analytics: CallAnalytics; archive: TranscriptArchive[] } {
   const call = snapshot.liveCall;
   const finals = snapshot.liveTranscripts
@@ -104,6 +106,7 @@ export function rollUpCall(
     objectivesCompleted: snapshot.callObjectives.filter((o) => o.status === 'completed').length,
     objectivesTotal: snapshot.callObjectives.length,
     supervisorActionCounts: counts,
+    redactions,
     transcriptChunks: finals.length,
     totalCost: snapshot.callSystemConfig?.totalCost ?? 0,
     createdAt: ctx.now,

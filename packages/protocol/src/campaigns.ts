@@ -2,7 +2,7 @@
 // engine reads: the phases a call should move through, in order, and the objectives it
 // should reach, each with the phrases that signal it.
 import { z } from 'zod';
-import { CAMPAIGN_STATUSES } from './literals.ts';
+import { CAMPAIGN_STATUSES, PII_KINDS, REDACTION_ACTIONS } from './literals.ts';
 
 const cue = z.string().trim().min(1).max(200);
 
@@ -25,6 +25,13 @@ export const campaignScript = z.strictObject({
 });
 export type CampaignScript = z.output<typeof campaignScript>;
 
+/**
+ * Which kinds of personal data a campaign's transcripts keep. Anything not named is redacted:
+ * the safe default is to redact every kind.
+ */
+export const redactionPolicy = z.partialRecord(z.enum(PII_KINDS), z.enum(REDACTION_ACTIONS));
+export type RedactionPolicyPatch = z.output<typeof redactionPolicy>;
+
 /** POST /api/v1/campaigns */
 export const createCampaignRequest = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -32,6 +39,7 @@ export const createCampaignRequest = z.strictObject({
   type: z.string().trim().min(1).max(100),
   status: z.enum(CAMPAIGN_STATUSES).default('active'),
   script: campaignScript.default({ phases: [], objectives: [] }),
+  redaction: redactionPolicy.optional(),
 });
 export type CreateCampaignRequest = z.output<typeof createCampaignRequest>;
 
@@ -43,6 +51,7 @@ export const updateCampaignRequest = z
     type: z.string().trim().min(1).max(100),
     status: z.enum(CAMPAIGN_STATUSES),
     script: campaignScript,
+    redaction: redactionPolicy,
   })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'Nothing to update' });

@@ -100,7 +100,12 @@ export function fromZodError(error: z.ZodError, what = 'input'): EarshotError {
         }))
       : [{ field: fieldPath(issue.path), message: issue.message }],
   );
-  const names = [...new Set(fields.map((f) => f.field))].join(', ');
+  // The detail names the first few fields; `errors` lists every one.
+  const unique = [...new Set(fields.map((f) => f.field))];
+  const names =
+    unique.length > 5
+      ? `${unique.slice(0, 5).join(', ')} and ${unique.length - 5} more`
+      : unique.join(', ');
   return new EarshotError('validation', `Invalid ${what}: ${names}`, { fields, cause: error });
 }
 

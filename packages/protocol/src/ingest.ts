@@ -102,6 +102,16 @@ export const recordingEvent = z.strictObject({
   isRecording: z.boolean(),
 });
 
+/**
+ * Secure pause: while active (a customer reads out payment details to an IVR, say), the call's
+ * transcript events are accepted and not kept at all, not even redacted.
+ */
+export const securePauseEvent = z.strictObject({
+  type: z.literal('secure_pause'),
+  seq,
+  active: z.boolean(),
+});
+
 export const phaseEvent = z.strictObject({
   type: z.literal('phase'),
   seq,
@@ -156,6 +166,7 @@ export const ingestEvent = z.discriminatedUnion('type', [
   audioEvent,
   statusEvent,
   recordingEvent,
+  securePauseEvent,
   phaseEvent,
   objectiveEvent,
   healthEvent,

@@ -78,3 +78,19 @@ export type SentimentTrend = (typeof SENTIMENT_TRENDS)[number];
 
 export const CAMPAIGN_STATUSES = ['active', 'paused', 'completed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Kinds of personal data the redaction stage finds in transcripts. */
+export const PII_KINDS = [
+  'card',
+  'cvv',
+  'expiry',
+  'ssn',
+  'iban',
+  'account',
+  'phone',
+  'email',
+  'dob',
+] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
+export const REDACTION_ACTIONS = ['redact', 'keep'] as const;
+export type RedactionPolicy = Record<PiiKind, (typeof REDACTION_ACTIONS)[number]>;

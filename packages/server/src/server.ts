@@ -2,6 +2,7 @@
 // store), background services and the HTTP app. Shutdown order matters: stop accepting,
 // drain what was accepted, stop services, then close the store.
 import { fileURLToPath } from 'node:url';
+import type { EngineContext } from '@earshot/engine';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './auth/api-keys.ts';
@@ -45,6 +46,8 @@ export interface Overrides {
   timers?: Timers;
   /** Realtime connection limits (tests make them small). */
   realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
+  /** The redaction stage (tests make it fail to show that it fails closed). */
+  redact?: EngineContext['redact'];
 }
 
 export function databaseTarget(config: Config): DatabaseTarget {
@@ -72,7 +75,14 @@ export async function createEarshot(
     flushIntervalMs: config.flushIntervalMs,
   });
   const bus = new InProcessBus();
-  const calls = new CallService({ store, writer, bus, logger, clock });
+  const calls = new CallService({
+    store,
+    writer,
+    bus,
+    logger,
+    clock,
+    ...(overrides.redact ? { redact: overrides.redact } : {}),
+  });
   const restored = await calls.load();
   if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
   const hub = new Hub(bus, calls, {

@@ -80,4 +80,44 @@ describe('campaign API', () => {
       'Book a home survey',
     ]);
   });
+
+  it("keeps a campaign's redaction policy, applies it to its calls, and refuses unknown kinds", async () => {
+    const created = await t.request(
+      'POST',
+      '/api/v1/campaigns',
+      { ...SALES_CAMPAIGN, name: 'Keeps emails', redaction: { email: 'keep' } },
+      manage,
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.campaign).toMatchObject({ redaction: { email: 'keep' } });
+    await t.request(
+      'POST',
+      '/api/v1/calls',
+      startRequest('policy-1', { campaignName: 'Keeps emails' }),
+    );
+    await t.request('POST', '/api/v1/calls/policy-1/events', {
+      events: [
+        {
+          type: 'transcript',
+          seq: 1,
+          segmentId: 's',
+          speaker: 'customer',
+          text: 'it is sam@example.com and my card is 4111 1111 1111 1111',
+          isFinal: true,
+          timestamp: '0:10',
+        },
+      ],
+    });
+    expect(t.earshot.calls.snapshot('policy-1')!.liveTranscripts[0]!.text).toBe(
+      'it is sam@example.com and my card is [CARD]',
+    );
+    const bad = await t.request(
+      'POST',
+      '/api/v1/campaigns',
+      { ...SALES_CAMPAIGN, name: 'Bad policy', redaction: { shoeSize: 'keep' } },
+      manage,
+    );
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.errors)).toContain('redaction');
+  });
 });

@@ -12,7 +12,11 @@ describe('http app', () => {
   it('reports health with the database kind', async () => {
     const response = await t.request('GET', '/api/v1/health');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'ok', database: { kind: 'pglite', up: true } });
+    expect(response.body).toEqual({
+      status: 'ok',
+      database: { kind: 'pglite', up: true },
+      redactionFailures: 0,
+    });
   });
 
   it('serves an OpenAPI 3.1 document with every ingest route', async () => {

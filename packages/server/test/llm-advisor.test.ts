@@ -71,7 +71,7 @@ describe('LLM adviser', () => {
     expect(earshot.advisor).toBeUndefined();
   });
 
-  it('adds the provider’s coaching and next actions to the call, with numbers and emails masked', async () => {
+  it('adds the provider’s coaching and next actions to the call, with personal data already redacted', async () => {
     const provider = await fakeProvider(async () => ({
       status: 200,
       content: {
@@ -104,7 +104,8 @@ describe('LLM adviser', () => {
     const sent = JSON.stringify(provider.received[0]);
     expect(sent).not.toContain('4111');
     expect(sent).not.toContain('sam@example.com');
-    expect(sent).toContain('[NUMBER]');
+    // Redacted at ingest, before the adviser ever reads the line.
+    expect(sent).toContain('My card is [CARD] and email [EMAIL]');
   });
 
   it('holds nothing up when the provider is slow, and survives one that fails', async () => {

@@ -136,6 +136,38 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     expect(conversion).toMatch(/^\d+%$/);
   });
 
+  it('shows a secure pause, keeps nothing said during it, and redacts card numbers', async () => {
+    const dialog = page.getByRole('dialog');
+    await events({ type: 'secure_pause', active: true });
+    await expect
+      .poll(() => dialog.locator('.monitor-facts').textContent())
+      .toContain('Secure pause');
+    await events({
+      type: 'transcript',
+      segmentId: 'paused-1',
+      speaker: 'customer',
+      text: 'the card is 4111 1111 1111 1111',
+      isFinal: true,
+      timestamp: '0:20',
+    });
+    await events({ type: 'secure_pause', active: false });
+    await expect
+      .poll(() => dialog.locator('.monitor-facts').textContent())
+      .not.toContain('Secure pause');
+    await events({
+      type: 'transcript',
+      segmentId: 'after-1',
+      speaker: 'customer',
+      text: 'my other card is 5555 5555 5555 4444',
+      isFinal: true,
+      timestamp: '0:30',
+    });
+    const line = dialog.locator('[data-segment="after-1"]');
+    await expect.poll(() => line.textContent()).toContain('my other card is [CARD]');
+    expect(await dialog.locator('[data-segment="paused-1"]').count()).toBe(0);
+    expect(await page.content()).not.toContain('4111 1111');
+  });
+
   it('takes each of the seven supervisor actions and lists them in the log', async () => {
     const dialog = page.getByRole('dialog');
     const log = dialog.getByRole('list', { name: 'Actions on this call' });

@@ -2,13 +2,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDependencies } from './app.ts';
 
-export function healthRoutes({ store }: AppDependencies): FastifyPluginAsync {
+export function healthRoutes({ store, calls }: AppDependencies): FastifyPluginAsync {
   return async (app) => {
     app.get('/health', async (_request, reply) => {
       const databaseUp = await store.database.ping();
       return reply.code(databaseUp ? 200 : 503).send({
         status: databaseUp ? 'ok' : 'degraded',
         database: { kind: store.database.kind, up: databaseUp },
+        // Transcript chunks dropped because redaction failed (they were never stored or sent).
+        redactionFailures: calls.redactionFailures,
       });
     });
   };

@@ -50,6 +50,7 @@ export interface CallServiceOptions {
   logger: Logger;
   clock?: () => number;
   newId?: () => string;
+  redact?: EngineContext['redact'];
 }
 
 /** seq 0 in the event log holds the hash of the start request. */
@@ -66,8 +67,15 @@ export class CallService implements SnapshotSource {
   }
 
   private context(): EngineContext {
-    return { now: this.clock(), newId: this.newId };
+    return {
+      now: this.clock(),
+      newId: this.newId,
+      ...(this.options.redact ? { redact: this.options.redact } : {}),
+    };
   }
+
+  /** Transcript chunks dropped because their redaction failed (fail closed), since start. */
+  redactionFailures = 0;
 
   /** Refuses new work while commits are failing: nothing is applied that cannot be kept. */
   private ensureWritable(): void {
@@ -121,7 +129,7 @@ export class CallService implements SnapshotSource {
         : undefined;
       this.calls.set(
         snapshot.liveCall.callId,
-        restoreCall(snapshot, campaign?.script, seen, start),
+        restoreCall(snapshot, campaign?.script, seen, start, campaign),
       );
     }
     return rows.length;
@@ -189,6 +197,14 @@ export class CallService implements SnapshotSource {
     this.ensureWritable();
     const state = this.get(callId);
     const result = applyEvents(state, events, this.context());
+    if (result.redactionFailures.length > 0) {
+      // Counted and logged by seq only: the text never reaches the log.
+      this.redactionFailures += result.redactionFailures.length;
+      this.options.logger.error(
+        { callId, seqs: result.redactionFailures, total: this.redactionFailures },
+        'redaction failed; transcript chunks dropped unstored',
+      );
+    }
     const seen = result.state.seen as Map<number, string>;
     for (const { seq, hash } of result.accepted) seen.set(seq, hash);
     await this.commit(callId, result.state, result.mutations);

@@ -28,6 +28,7 @@ import {
   TTS_STATUSES,
   type CallAnalyticsFields,
   type CampaignScript,
+  type RedactionPolicyPatch,
 } from '@earshot/protocol';
 import { relations, sql } from 'drizzle-orm';
 import {
@@ -103,6 +104,7 @@ export const campaigns = pgTable(
       .$type<CampaignScript>()
       .notNull()
       .default(sql`'{"phases":[],"objectives":[]}'::jsonb`),
+    redaction: jsonb().$type<RedactionPolicyPatch>(),
     createdAt: doublePrecision().notNull(),
     updatedAt: doublePrecision().notNull(),
   },
@@ -136,6 +138,7 @@ export const liveCalls = pgTable(
     sessionId: text().notNull(),
     endedAt: text(),
     endReason: text({ enum: END_REASONS }),
+    securePauseSince: text(),
     createdAt: doublePrecision().notNull(),
     updatedAt: doublePrecision().notNull(),
   },
@@ -437,6 +440,7 @@ export const callAnalytics = pgTable(
       .$type<CallAnalyticsFields['supervisorActionCounts']>()
       .notNull(),
     transcriptChunks: integer().notNull(),
+    redactions: jsonb().$type<NonNullable<CallAnalyticsFields['redactions']>>(),
     totalCost: doublePrecision().notNull(),
     createdAt: doublePrecision().notNull(),
   },

@@ -82,6 +82,11 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
                   ● REC
                 </span>
               )}
+              {live.securePauseSince && (
+                <span className="secure-pause" role="status">
+                  Secure pause since {live.securePauseSince}: transcript not recorded
+                </span>
+              )}
               {live.endReason && <span>Ended: {live.endReason}</span>}
             </p>
           )}
@@ -124,7 +129,11 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
       {call && live && (
         <div className="monitor-body">
           <div className="column transcript-column">
-            <TranscriptPanel rows={call.liveTranscripts} handle={transcript} />
+            <TranscriptPanel
+              rows={call.liveTranscripts}
+              handle={transcript}
+              pausedSince={live.securePauseSince}
+            />
             <AudioMeters call={live} />
           </div>
           <div className="column">

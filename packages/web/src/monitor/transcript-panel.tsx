@@ -18,9 +18,12 @@ export interface TranscriptHandle {
 export function TranscriptPanel({
   rows,
   handle,
+  pausedSince,
 }: {
   rows: LiveTranscript[];
   handle?: Ref<TranscriptHandle>;
+  /** Call time a secure pause began, while one lasts: nothing said is kept. */
+  pausedSince?: string | undefined;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
@@ -38,9 +41,16 @@ export function TranscriptPanel({
   };
   useImperativeHandle(handle, () => ({ jumpToLive }));
 
-  // Follow the newest line while pinned to the bottom.
+  // Follow the newest line while pinned to the bottom. Rows are measured after they render,
+  // so the bottom is set again on the next frame, once their real heights are known.
   useEffect(() => {
-    if (following && rows.length > 0) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+    if (!following || rows.length === 0) return;
+    virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+    const frame = requestAnimationFrame(() => {
+      const el = scroller.current;
+      if (el) el.scrollTop = el.scrollHeight;
+    });
+    return () => cancelAnimationFrame(frame);
   }, [rows, following, virtualizer]);
 
   return (
@@ -101,7 +111,12 @@ export function TranscriptPanel({
           Jump to live ↓
         </button>
       )}
-      {rows.length === 0 && <p className="empty">No transcript yet.</p>}
+      {rows.length === 0 && !pausedSince && <p className="empty">No transcript yet.</p>}
+      {pausedSince && (
+        <p className="paused-banner">
+          Secure pause since {pausedSince}. What is said now is not transcribed or kept.
+        </p>
+      )}
     </div>
   );
 }
