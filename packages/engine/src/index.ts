@@ -8,3 +8,4 @@ export * from './rollup.ts';
 export * from './wallboard.ts';
 export * from './redaction/redact.ts';
 export * from './redaction/spoken-digits.ts';
+export * from './webhook-signature.ts';

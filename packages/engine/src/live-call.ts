@@ -980,6 +980,8 @@ export interface SupervisorActionInput {
   supervisorName: string;
   action: SupervisorActionKind;
   details?: string;
+  /** A voice platform is configured: actions on the call go to it through the outbox. */
+  deliver?: boolean;
 }
 
 /**
@@ -1019,16 +1021,62 @@ export function recordSupervisorAction(
     timestamp: iso(ctx.now),
     order: state.snapshot.supervisorActions.length,
   };
-  const { liveTranscripts: _rows, ...fields } = state.snapshot;
-  const snapshot = snapshotWith(state.transcripts, {
-    ...fields,
-    supervisorActions: [...state.snapshot.supervisorActions, action],
-  });
+  const mutations: Mutation[] = [];
+  if (ACTS_ON_CALL.has(input.action)) {
+    action.delivery = { status: input.deliver ? 'pending' : 'not_configured', attempts: 0 };
+    if (input.deliver) {
+      // Written in the same commit as the action: it is delivered if and only if it exists.
+      mutations.push({
+        table: 'outbox',
+        doc: {
+          _id: ctx.newId(),
+          _creationTime: ctx.now,
+          liveCallId: call._id,
+          callId: call.callId,
+          actionId: action._id,
+          payload: {
+            id: action._id,
+            type: action.action,
+            callId: call.callId,
+            sessionId: call.sessionId,
+            ...(details !== undefined ? { details } : {}),
+            supervisor: { id: action.supervisorId, name: action.supervisorName },
+            requestedAt: action.timestamp,
+          },
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: ctx.now,
+          createdAt: ctx.now,
+        },
+      });
+    }
+  }
+  mutations.unshift({ table: 'supervisorActions', doc: action });
   return {
-    state: { ...state, snapshot },
-    mutations: [{ table: 'supervisorActions', doc: action }],
+    state: withActions(state, [...state.snapshot.supervisorActions, action]),
+    mutations,
     action,
   };
+}
+
+function withActions(state: CallState, supervisorActions: SupervisorAction[]): CallState {
+  const { liveTranscripts: _rows, ...fields } = state.snapshot;
+  return { ...state, snapshot: snapshotWith(state.transcripts, { ...fields, supervisorActions }) };
+}
+
+/** Records where an action's delivery to the voice platform stands (from the dispatcher). */
+export function setActionDelivery(
+  state: CallState,
+  actionId: string,
+  delivery: NonNullable<SupervisorAction['delivery']>,
+): { state: CallState; mutations: Mutation[] } {
+  const actions = state.snapshot.supervisorActions;
+  const index = actions.findIndex((a) => a._id === actionId);
+  if (index < 0) return { state, mutations: [] };
+  const doc: SupervisorAction = { ...actions[index]!, delivery };
+  const next = [...actions];
+  next[index] = doc;
+  return { state: withActions(state, next), mutations: [{ table: 'supervisorActions', doc }] };
 }
 
 /**

@@ -26,6 +26,20 @@ export interface CallEventRecord {
   receivedAt: number;
 }
 
+/** An action waiting for (or past) its delivery to the voice platform: the outbox row. */
+export interface OutboxRecord {
+  _id: string;
+  _creationTime: number;
+  liveCallId: string;
+  callId: string;
+  actionId: string;
+  payload: Record<string, unknown>;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+}
+
 export interface WritableDocuments {
   liveCalls: LiveCall;
   liveTranscripts: LiveTranscript;
@@ -40,6 +54,7 @@ export interface WritableDocuments {
   callAnalytics: CallAnalytics;
   transcriptArchive: TranscriptArchive;
   callEvents: CallEventRecord;
+  outbox: OutboxRecord;
 }
 export type WritableTable = keyof WritableDocuments;
 
@@ -64,6 +79,7 @@ export const LIVE_CALL_TABLES = [
 /** Tables in the order a commit writes them, parents before children. */
 export const WRITE_ORDER: readonly WritableTable[] = [
   ...LIVE_CALL_TABLES,
+  'outbox',
   'callEvents',
   'callAnalytics',
   'transcriptArchive',

@@ -27,6 +27,7 @@ import {
   SUPERVISOR_ACTIONS,
   TTS_STATUSES,
   PII_KINDS,
+  DELIVERY_STATUSES,
 } from './literals.ts';
 import { campaignScript, redactionPolicy } from './campaigns.ts';
 
@@ -148,6 +149,16 @@ export const supervisorActionFields = z.strictObject({
   details: text.optional(),
   timestamp: text,
   order: z.number(),
+  // Our addition: for actions sent to the voice platform (coach, join, transfer, end), where
+  // the delivery stands. Absent for notes, bookmarks and flags, which stay in Earshot.
+  delivery: z
+    .strictObject({
+      status: z.enum(DELIVERY_STATUSES),
+      attempts: z.number().int().nonnegative(),
+      lastError: z.string().max(200).optional(),
+      deliveredAt: epochMillis.optional(),
+    })
+    .optional(),
 });
 export const supervisorActionDocument = withSystemFields(supervisorActionFields);
 

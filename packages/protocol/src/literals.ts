@@ -94,3 +94,7 @@ export const PII_KINDS = [
 export type PiiKind = (typeof PII_KINDS)[number];
 export const REDACTION_ACTIONS = ['redact', 'keep'] as const;
 export type RedactionPolicy = Record<PiiKind, (typeof REDACTION_ACTIONS)[number]>;
+
+/** Where an action that acts on the call stands in its delivery to the voice platform. */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'not_configured'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

@@ -1,5 +1,6 @@
 // The `earshot` command: `serve` (the default) runs the server; `migrate` applies migrations
 // and exits. Every command reads the same configuration (config.ts).
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { EarshotError } from '@earshot/protocol';
 import { flagDefinitions, loadConfig, optionsHelp, type Config } from './config.ts';
@@ -7,7 +8,7 @@ import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
 import { createEarshot, databaseTarget } from './server.ts';
 import { openStore } from './store/index.ts';
-import { Simulator } from '@earshot/simulator';
+import { PlatformReceiver, Simulator } from '@earshot/simulator';
 
 const USAGE = `Usage: earshot [command] [options]
 
@@ -230,10 +231,27 @@ async function simulate(flags: {
 
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
+  // The demo plays the voice platform too: supervisors' actions go to the simulator's
+  // receiver as signed webhooks and change the simulated calls (unless a real platform is set).
+  let simulator: Simulator | undefined;
+  let receiver: PlatformReceiver | undefined;
+  if (config.simulatorCalls > 0 && !config.platformWebhookUrl) {
+    const secret = randomBytes(32).toString('base64url');
+    receiver = new PlatformReceiver({
+      secret,
+      onAction: (action) => {
+        if (!simulator?.act(action)) logger.info({ callId: action.callId }, 'demo: no such call');
+      },
+    });
+    config = {
+      ...config,
+      platformWebhookUrl: await receiver.listen(),
+      platformWebhookSecret: secret,
+    };
+  }
   const server = await createEarshot(config, logger);
   const url = await server.listen();
   logger.info({ url }, 'earshot is listening');
-  let simulator: Simulator | undefined;
   const lines = [`Earshot is running at ${url}`];
   if (config.simulatorCalls > 0) {
     // The demo plays a voice pipeline against the real API with a key that exists only in memory.
@@ -263,6 +281,7 @@ async function serve(config: Config): Promise<number> {
       logger.info({ signal }, 'shutting down');
       Promise.resolve(simulator?.stop())
         .then(() => server.close())
+        .then(() => receiver?.close())
         .then(resolve, (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
           resolve();

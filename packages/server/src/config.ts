@@ -165,6 +165,29 @@ export const OPTIONS = {
     schema: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
     defaultText: '50000',
   },
+  platformWebhookUrl: {
+    flag: '--platform-webhook-url',
+    env: 'EARSHOT_PLATFORM_WEBHOOK_URL',
+    description:
+      'Where supervisor actions on calls (coach, join, transfer, end) are sent as signed webhooks; unset: recorded only',
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    defaultText: 'unset',
+  },
+  platformWebhookSecret: {
+    flag: '--platform-webhook-secret',
+    env: 'EARSHOT_PLATFORM_WEBHOOK_SECRET',
+    description: 'Shared secret for the webhooks’ HMAC-SHA256 signature (prefer the variable)',
+    schema: z.string().min(16).optional(),
+    defaultText: 'unset',
+  },
+  rateLimit: {
+    flag: '--rate-limit',
+    env: 'EARSHOT_RATE_LIMIT',
+    description:
+      'API requests per second allowed per key (bursts of twice that); more get 429 with Retry-After; 0 turns limits off',
+    schema: z.coerce.number().min(0).max(1_000_000).default(1000),
+    defaultText: '1000',
+  },
   realtimeHistory: {
     flag: '--realtime-history',
     env: 'EARSHOT_REALTIME_HISTORY',
@@ -198,11 +221,21 @@ export const OPTIONS = {
 
 type Options = typeof OPTIONS;
 export type OptionName = keyof Options;
-export const configSchema = z.strictObject(
-  Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, spec.schema])) as {
-    [K in OptionName]: Options[K]['schema'];
-  },
-);
+export const configSchema = z
+  .strictObject(
+    Object.fromEntries(Object.entries(OPTIONS).map(([name, spec]) => [name, spec.schema])) as {
+      [K in OptionName]: Options[K]['schema'];
+    },
+  )
+  .superRefine((config, ctx) => {
+    // Unsigned webhooks would let anyone end calls on the platform: a URL needs a secret.
+    if (config.platformWebhookUrl && !config.platformWebhookSecret)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['platformWebhookSecret'],
+        message: 'Required when --platform-webhook-url is set',
+      });
+  });
 export type Config = z.output<typeof configSchema>;
 
 /**

@@ -6,11 +6,13 @@ import type { EngineContext } from '@earshot/engine';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './auth/api-keys.ts';
+import { RateLimiter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { CallService } from './ingest/call-service.ts';
 import { LlmAdvisor } from './jobs/llm-advisor.ts';
 import { MetricsTicker } from './jobs/metrics-ticker.ts';
+import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { RetentionSweeper } from './jobs/retention-sweeper.ts';
 import type { Timers } from './jobs/service.ts';
 import { WriteBehind } from './jobs/write-behind.ts';
@@ -33,6 +35,8 @@ export interface Earshot {
   readonly ticker: MetricsTicker;
   /** Present when --llm-url is set. */
   readonly advisor: LlmAdvisor | undefined;
+  /** Present when --platform-webhook-url is set. */
+  readonly dispatcher: OutboxDispatcher | undefined;
   readonly bus: RealtimeBus;
   readonly hub: Hub;
   /** Listens on the configured host and port; resolves to the base URL. */
@@ -81,6 +85,7 @@ export async function createEarshot(
     bus,
     logger,
     clock,
+    platformConfigured: config.platformWebhookUrl !== undefined,
     ...(overrides.redact ? { redact: overrides.redact } : {}),
   });
   const restored = await calls.load();
@@ -117,6 +122,17 @@ export async function createEarshot(
         clock,
       })
     : undefined;
+  const dispatcher =
+    config.platformWebhookUrl && config.platformWebhookSecret
+      ? new OutboxDispatcher({
+          store,
+          calls,
+          logger,
+          url: config.platformWebhookUrl,
+          secret: config.platformWebhookSecret,
+          clock,
+        })
+      : undefined;
   const app = await buildApp({
     store,
     calls,
@@ -126,6 +142,8 @@ export async function createEarshot(
     clock,
     bodyLimit: config.maxBodyBytes,
     maxWriteBacklog: config.maxWriteBacklog,
+    // Wall-clock time, not the injected clock: a limit is about real request rates.
+    limiter: new RateLimiter(config.rateLimit, config.rateLimit * 2),
     consoleRoot: CONSOLE_ROOT,
     allowedOrigins: config.allowedOrigins,
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
@@ -134,6 +152,7 @@ export async function createEarshot(
   sweeper.start();
   ticker.start();
   advisor?.start();
+  dispatcher?.start();
 
   let closed = false;
   return {
@@ -145,6 +164,7 @@ export async function createEarshot(
     sweeper,
     ticker,
     advisor,
+    dispatcher,
     bus,
     hub,
     async listen() {
@@ -162,10 +182,12 @@ export async function createEarshot(
       await app.close();
       hub.close();
       await advisor?.drain();
+      await dispatcher?.drain();
       await ticker.drain();
       await sweeper.drain();
       await writer.drain(); // every accepted write is committed (unless the database is gone)
       await ticker.stop();
+      await dispatcher?.stop();
       await sweeper.stop();
       await writer.stop();
       await store.close();

@@ -23,6 +23,7 @@ describe('configuration', () => {
       llmTimeoutSeconds: 10,
       allowedOrigins: [],
       maxWriteBacklog: 50_000,
+      rateLimit: 1000,
       realtimeHistory: 250,
       simulatorCalls: 12,
       simulatorSeed: 1,
@@ -75,5 +76,20 @@ describe('configuration', () => {
     expect(await main(['--colour', 'blue'])).toBe(2);
     expect(String(error.mock.calls[0]?.[0])).toMatch(/Unknown option '--colour'/);
     error.mockRestore();
+  });
+
+  it('refuses a platform webhook URL without a signing secret, naming the missing option', () => {
+    expect(() =>
+      loadConfig({ 'platform-webhook-url': 'https://platform.example.com/hooks' }, {}),
+    ).toThrow(
+      expect.objectContaining({
+        fields: [
+          {
+            field: '--platform-webhook-secret (EARSHOT_PLATFORM_WEBHOOK_SECRET)',
+            message: 'Required when --platform-webhook-url is set',
+          },
+        ],
+      }),
+    );
   });
 });

@@ -1,7 +1,8 @@
 // Plays a planned call against a running Earshot exactly as an outside pipeline would: HTTP to
 // start and end it, one streaming-ingest WebSocket for its events (numbered by seq in time
 // order), counting what was sent and what was acknowledged.
-import type { IngestEvent } from '@earshot/protocol';
+import { formatCallClock } from '@earshot/engine';
+import type { CallStatus, EndReason, IngestEvent } from '@earshot/protocol';
 import WebSocket from 'ws';
 import type { CallPlan } from './call-plan.ts';
 
@@ -11,6 +12,34 @@ export interface PlayStats {
   refused: number;
 }
 
+/** An event as the player is told to send it; it numbers events itself. */
+export type UnnumberedEvent = IngestEvent extends infer E
+  ? E extends IngestEvent
+    ? Omit<E, 'seq'>
+    : never
+  : never;
+
+/**
+ * The voice platform's hold on a call being played: what a supervisor's action makes it do.
+ * Injected events go out with the next frame, after the plan's; ending stops the plan.
+ */
+export class CallControl {
+  readonly injected: UnnumberedEvent[] = [];
+  endReason: EndReason | undefined;
+  /** The status the player last sent (so an injected transfer starts from a valid one). */
+  status: CallStatus = 'connecting';
+  /** A transfer is under way: the plan's own status changes are skipped until it completes. */
+  transferring = false;
+
+  inject(...events: UnnumberedEvent[]): void {
+    this.injected.push(...events);
+  }
+
+  end(reason: EndReason): void {
+    this.endReason = reason;
+  }
+}
+
 export interface PlayOptions {
   baseUrl: string;
   apiKey: string;
@@ -18,6 +47,7 @@ export interface PlayOptions {
   speed?: number;
   signal?: AbortSignal;
   onError?: (message: string) => void;
+  control?: CallControl;
 }
 
 async function post(options: PlayOptions, path: string, body: unknown): Promise<Response> {
@@ -83,16 +113,28 @@ export async function playCall(plan: CallPlan, options: PlayOptions): Promise<Pl
   let seq = 0;
   let index = 0;
   // Each 100 ms, everything that has fallen due goes out as one frame.
+  const control = options.control;
   while (
     index < plan.events.length &&
     !options.signal?.aborted &&
+    control?.endReason === undefined &&
     socket.readyState === WebSocket.OPEN
   ) {
     const elapsed = (Date.now() - began) * speed;
     const batch: IngestEvent[] = [];
     while (index < plan.events.length && plan.events[index]!.at <= elapsed && batch.length < 200) {
-      batch.push({ ...plan.events[index]!.event, seq: ++seq } as IngestEvent);
+      const planned = plan.events[index]!.event;
       index++;
+      if (control?.transferring && planned.type === 'status') continue;
+      batch.push({ ...planned, seq: ++seq } as IngestEvent);
+    }
+    for (const event of control?.injected.splice(0) ?? []) {
+      // The platform's own lines are said now, whatever time they were asked for.
+      const now = event.type === 'transcript' ? { timestamp: formatCallClock(elapsed / 1000) } : {};
+      batch.push({ ...event, ...now, seq: ++seq } as IngestEvent);
+    }
+    if (control) {
+      for (const event of batch) if (event.type === 'status') control.status = event.status;
     }
     if (batch.length > 0) {
       outstanding++;
@@ -105,10 +147,10 @@ export async function playCall(plan: CallPlan, options: PlayOptions): Promise<Pl
     await new Promise<void>((resolve) => ((settled = resolve), setTimeout(resolve, 10_000)));
   socket.close();
   // A stopped simulator hangs up its calls rather than leave them live until they go stale.
-  if (!options.signal?.aborted) {
+  if (!options.signal?.aborted && control?.endReason === undefined) {
     await sleep((plan.endAt - (plan.events.at(-1)?.at ?? 0)) / speed, options.signal);
   }
-  const reason = options.signal?.aborted ? 'failed' : plan.endReason;
+  const reason = options.signal?.aborted ? 'failed' : (control?.endReason ?? plan.endReason);
   const path = `/calls/${encodeURIComponent(plan.start.callId)}/end`;
   const ended = await post(options, path, { reason }).catch(() => undefined);
   if (ended && ended.status !== 200)

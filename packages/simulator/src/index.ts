@@ -4,3 +4,4 @@ export * from './scenarios.ts';
 export * from './call-plan.ts';
 export * from './call-player.ts';
 export * from './simulator.ts';
+export * from './platform-receiver.ts';

@@ -3,7 +3,8 @@
 import { setMaxListeners } from 'node:events';
 import { SCENARIOS } from './scenarios.ts';
 import { planCall } from './call-plan.ts';
-import { playCall, type PlayStats } from './call-player.ts';
+import { CallControl, playCall, type PlayStats } from './call-player.ts';
+import type { PlatformAction } from './platform-receiver.ts';
 
 export interface SimulatorOptions {
   baseUrl: string;
@@ -26,6 +27,8 @@ export class Simulator {
   private readonly controller = new AbortController();
   private readonly lanes: Array<Promise<void>> = [];
   private next = 0;
+  /** The calls being played, by callId, for the platform's actions. */
+  private readonly controls = new Map<string, CallControl>();
   private readonly runId = Date.now().toString(36);
 
   constructor(private readonly options: SimulatorOptions) {
@@ -62,8 +65,11 @@ export class Simulator {
             const seed = (this.options.seed ?? 1) + index;
             const plan = planCall(seed, `sim-${this.runId}-${index}`, Date.now());
             this.totals.calls++;
+            const control = new CallControl();
+            this.controls.set(plan.start.callId, control);
             try {
               const stats = await playCall(plan, {
+                control,
                 baseUrl: this.options.baseUrl,
                 apiKey: this.options.apiKey,
                 ...(this.options.speed ? { speed: this.options.speed } : {}),
@@ -78,10 +84,73 @@ export class Simulator {
                 `${plan.start.callId}: ${error instanceof Error ? error.message : String(error)}`,
               );
               await new Promise((r) => setTimeout(r, 1000));
+            } finally {
+              this.controls.delete(plan.start.callId);
             }
           }
         })(),
       );
+    }
+  }
+
+  /**
+   * What the voice platform does with a supervisor's action on one of its calls: END_CALL
+   * hangs up, TRANSFER_CALL transfers it, JOIN_CALL brings the supervisor on the line,
+   * COACH_AGENT makes the agent change course. False when the call is not being played.
+   */
+  act(action: PlatformAction): boolean {
+    const control = this.controls.get(action.callId);
+    if (!control) return false;
+    const name = action.supervisor.name;
+    switch (action.type) {
+      case 'END_CALL':
+        control.end('supervisor');
+        return true;
+      case 'TRANSFER_CALL': {
+        const line = (text: string) => ({
+          type: 'transcript' as const,
+          segmentId: `transfer-${action.id}`,
+          speaker: 'agent' as const,
+          text,
+          isFinal: true,
+          timestamp: '0:00',
+        });
+        if (control.transferring) return true;
+        control.transferring = true;
+        if (control.status === 'on-hold') control.inject({ type: 'status', status: 'connected' });
+        control.inject(
+          line(`I'm transferring you to ${action.details ?? 'a colleague'} now, please hold.`),
+          { type: 'status', status: 'transferring' },
+        );
+        // The other side picks up a couple of seconds later.
+        setTimeout(() => {
+          control.inject({ type: 'status', status: 'connected' });
+          control.transferring = false;
+        }, 2_000);
+        return true;
+      }
+      case 'JOIN_CALL':
+        control.inject({
+          type: 'transcript',
+          segmentId: `join-${action.id}`,
+          speaker: 'agent',
+          text: `Hi, this is ${name}, a supervisor; I've joined the call to help.`,
+          isFinal: true,
+          timestamp: '0:00',
+        });
+        return true;
+      case 'COACH_AGENT':
+        control.inject({
+          type: 'transcript',
+          segmentId: `coach-${action.id}`,
+          speaker: 'agent',
+          text: `Let me take a step back for a moment. ${action.details ?? ''}`.trim(),
+          isFinal: true,
+          timestamp: '0:00',
+        });
+        return true;
+      default:
+        return false;
     }
   }
 

@@ -26,6 +26,8 @@ export interface Principal {
   id: string;
   name: string;
   scopes: readonly ApiKeyScope[];
+  /** When the key stops working (ms since the epoch); open sockets are closed then. */
+  expiresAt?: number;
 }
 
 const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -135,7 +137,13 @@ export class ApiKeyStore {
     if (entry.info.revokedAt !== undefined) throw unauthorized('API key revoked');
     if (entry.info.expiresAt !== undefined && entry.info.expiresAt <= now)
       throw unauthorized('API key expired');
-    return { kind: 'api-key', id: entry.info.id, name: entry.info.name, scopes: entry.info.scopes };
+    return {
+      kind: 'api-key',
+      id: entry.info.id,
+      name: entry.info.name,
+      scopes: entry.info.scopes,
+      ...(entry.info.expiresAt !== undefined ? { expiresAt: entry.info.expiresAt } : {}),
+    };
   }
 }
 

@@ -19,6 +19,7 @@ import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { supervisorRoutes } from './supervisor-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
+import type { RateLimiter } from '../auth/rate-limiter.ts';
 import { openApiRoutes } from './openapi.ts';
 import type { Hub } from '../realtime/hub.ts';
 import { realtimeRoutes, type RealtimeOptions } from '../realtime/realtime-routes.ts';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
   /** Milliseconds since the epoch, injected so tests control time. */
   clock: () => number;
+  /** Per-key request limits on the API routes (none: unlimited). */
+  limiter?: RateLimiter;
   /** The built console (packages/web/dist) to serve at /; none serves only the API. */
   consoleRoot?: string;
   /** Rows waiting for the database above which streaming ingest sockets pause. */
@@ -104,6 +107,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       hub: deps.hub,
       keys: deps.keys,
       allowedOrigins: deps.allowedOrigins ?? [],
+      clock: deps.clock,
       ...deps.realtime,
     }),
     { prefix: '/api/v1' },

@@ -4,6 +4,7 @@
 import { EarshotError } from '@earshot/protocol';
 import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { ApiKeyScope, ApiKeyStore, Principal } from '../auth/api-keys.ts';
+import type { RateLimiter } from '../auth/rate-limiter.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,12 +28,17 @@ function bearer(request: FastifyRequest): string {
   return match[1]!;
 }
 
-export function requireScope(keys: ApiKeyStore, scope: ApiKeyScope): preHandlerHookHandler {
+export function requireScope(
+  keys: ApiKeyStore,
+  scope: ApiKeyScope,
+  limiter?: RateLimiter,
+): preHandlerHookHandler {
   return async (request) => {
     const principal = await keys.verify(bearer(request));
     if (!principal.scopes.includes(scope)) {
       throw new EarshotError('forbidden', `This API key lacks the "${scope}" scope`);
     }
+    limiter?.take(principal.id);
     request.principal = principal;
   };
 }

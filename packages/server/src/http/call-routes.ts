@@ -20,10 +20,11 @@ const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 export function callRoutes({
   calls,
   keys,
+  limiter,
   maxWriteBacklog = 50_000,
 }: AppDependencies): FastifyPluginAsync {
   return async (app) => {
-    const ingest = requireScope(keys, 'ingest');
+    const ingest = requireScope(keys, 'ingest', limiter);
 
     app.post('/calls', { preHandler: ingest }, async (request, reply) => {
       const body = parseOrThrow(startCallRequest, request.body, 'request body');

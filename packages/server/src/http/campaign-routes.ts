@@ -14,9 +14,14 @@ import { requireScope } from './authenticate.ts';
 const idParams = z.strictObject({ id: z.uuid() });
 const listQuery = z.strictObject({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
-export function campaignRoutes({ store, keys, clock }: AppDependencies): FastifyPluginAsync {
+export function campaignRoutes({
+  store,
+  keys,
+  clock,
+  limiter,
+}: AppDependencies): FastifyPluginAsync {
   return async (app) => {
-    const manage = requireScope(keys, 'manage');
+    const manage = requireScope(keys, 'manage', limiter);
 
     app.post('/campaigns', { preHandler: manage }, async (request, reply) => {
       const body = parseOrThrow(createCampaignRequest, request.body, 'request body');

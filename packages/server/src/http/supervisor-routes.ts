@@ -9,9 +9,9 @@ import { requireScope } from './authenticate.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 
-export function supervisorRoutes({ calls, keys }: AppDependencies): FastifyPluginAsync {
+export function supervisorRoutes({ calls, keys, limiter }: AppDependencies): FastifyPluginAsync {
   return async (app) => {
-    const monitor = requireScope(keys, 'monitor');
+    const monitor = requireScope(keys, 'monitor', limiter);
 
     app.post('/calls/:callId/actions', { preHandler: monitor }, async (request, reply) => {
       const { callId } = parseOrThrow(callParams, request.params, 'path');

@@ -9,6 +9,7 @@ import {
   tick,
   endCall,
   recordSupervisorAction,
+  setActionDelivery,
   restoreCall,
   startCall,
   startHash,
@@ -51,6 +52,8 @@ export interface CallServiceOptions {
   clock?: () => number;
   newId?: () => string;
   redact?: EngineContext['redact'];
+  /** A voice platform receives actions on calls (through the outbox). */
+  platformConfigured?: boolean;
 }
 
 /** seq 0 in the event log holds the hash of the start request. */
@@ -221,9 +224,25 @@ export class CallService implements SnapshotSource {
    */
   async act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction> {
     this.ensureWritable();
-    const result = recordSupervisorAction(this.get(callId), input, this.context());
+    const result = recordSupervisorAction(
+      this.get(callId),
+      { ...input, deliver: this.options.platformConfigured ?? false },
+      this.context(),
+    );
     await this.commit(callId, result.state, result.mutations);
     return result.action;
+  }
+
+  /** Records an action's delivery state (from the outbox dispatcher) and publishes it. */
+  async recordDelivery(
+    callId: string,
+    actionId: string,
+    delivery: NonNullable<SupervisorAction['delivery']>,
+  ): Promise<void> {
+    const state = this.calls.get(callId);
+    if (!state) return; // the call's live rows are gone (retention); the outbox row says it all
+    const result = setActionDelivery(state, actionId, delivery);
+    if (result.mutations.length > 0) await this.commit(callId, result.state, result.mutations);
   }
 
   /** Rows applied in memory and waiting for the database. */

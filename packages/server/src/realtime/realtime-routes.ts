@@ -21,6 +21,8 @@ export interface RealtimeOptions {
   helloTimeoutMs?: number;
   session?: SessionOptions;
   timers?: Timers;
+  /** Milliseconds since the epoch (key expiry is measured against it). */
+  clock?: () => number;
 }
 
 /** Same-origin (the Host the browser connected to) or explicitly allowed; non-browsers send none. */
@@ -81,9 +83,20 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             timers.setTimeout(() => socket.terminate(), 5_000);
           },
         };
+        // The credentials a connection was opened with stay valid only until they expire or
+        // are revoked: then the socket is closed, as an HTTP request would be refused.
+        let token = bearerToken(request);
+        let expiryTimer: unknown;
+        const expire = (reason: string) => socket.close(CLOSE_CODES.unauthenticated, reason);
         const open = () => {
           session = new Session(options.hub, sink, options.session);
           socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
+          const expiresAt = request.principal?.expiresAt;
+          if (expiresAt !== undefined)
+            expiryTimer = timers.setTimeout(
+              () => expire('credentials expired'),
+              Math.max(0, expiresAt - (options.clock ?? Date.now)()),
+            );
         };
         if (request.principal) open();
 
@@ -102,6 +115,10 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           alive = false;
           socket.ping();
           if (session) socket.send(JSON.stringify({ type: 'heartbeat', at: Date.now() }));
+          // Revocation reaches open sockets here (verification is cached for 30 s).
+          if (session && token) {
+            authenticate(token).catch(() => expire('credentials revoked or expired'));
+          }
         }, heartbeatMs);
 
         let chain = Promise.resolve();
@@ -118,6 +135,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
               return socket.close(CLOSE_CODES.unauthenticated, 'authenticate first');
             try {
               request.principal = await authenticate(message.token);
+              token = message.token;
               open();
             } catch {
               socket.close(CLOSE_CODES.unauthenticated, 'invalid credentials');
@@ -128,6 +146,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         socket.on('close', () => {
           clearInterval(beat);
           if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
+          if (expiryTimer !== undefined) timers.clearTimeout(expiryTimer);
           session?.detach();
         });
       },

@@ -19,6 +19,7 @@ const TABLES: Record<WritableTable, PgTable> = {
   callSystemConfig: schema.callSystemConfig,
   sentimentAnalysis: schema.sentimentAnalysis,
   callEvents: schema.callEvents,
+  outbox: schema.outbox,
   callAnalytics: schema.callAnalytics,
   transcriptArchive: schema.transcriptArchive,
 };

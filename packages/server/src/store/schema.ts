@@ -29,7 +29,10 @@ import {
   type CallAnalyticsFields,
   type CampaignScript,
   type RedactionPolicyPatch,
+  type SupervisorAction,
 } from '@earshot/protocol';
+
+export const OUTBOX_STATUSES = ['pending', 'delivered', 'failed'] as const;
 import { relations, sql } from 'drizzle-orm';
 import {
   boolean,
@@ -268,11 +271,39 @@ export const supervisorActions = pgTable(
     details: text(),
     timestamp: text().notNull(),
     order: doublePrecision().notNull(),
+    delivery: jsonb().$type<NonNullable<SupervisorAction['delivery']>>(),
   },
   (t) => [
     index('supervisor_actions_by_call').on(t.liveCallId, t.timestamp),
     index('supervisor_actions_by_supervisor').on(t.supervisorId, t.timestamp),
     oneOf('supervisor_actions', 'action', t.action, SUPERVISOR_ACTIONS),
+  ],
+);
+
+/**
+ * The transactional outbox: one row per action to deliver to the voice platform, written in
+ * the same transaction as its supervisorActions row, and worked by the outbox dispatcher.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    ...documentColumns(),
+    liveCallId: liveCallReference(),
+    callId: text().notNull(),
+    /** The supervisorActions row this delivers; also the Idempotency-Key the platform sees. */
+    actionId: uuid().notNull(),
+    payload: jsonb().$type<Record<string, unknown>>().notNull(),
+    status: text({ enum: OUTBOX_STATUSES }).notNull(),
+    attempts: integer().notNull(),
+    nextAttemptAt: doublePrecision().notNull(),
+    lastError: text(),
+    deliveredAt: doublePrecision(),
+    createdAt: doublePrecision().notNull(),
+  },
+  (t) => [
+    uniqueIndex('outbox_by_action').on(t.actionId),
+    index('outbox_due').on(t.status, t.nextAttemptAt),
+    oneOf('outbox', 'status', t.status, OUTBOX_STATUSES),
   ],
 );
 

@@ -16,6 +16,14 @@ interface ActionSpec {
   confirm?: boolean;
 }
 
+/** Where an action on the call stands in its delivery to the voice platform. */
+const DELIVERY_LABELS: Record<string, string> = {
+  pending: 'sending to the voice platform',
+  delivered: 'delivered to the voice platform',
+  failed: 'not delivered',
+  not_configured: 'recorded only: no voice platform configured',
+};
+
 export const ACTIONS: readonly ActionSpec[] = [
   { kind: 'COACH_AGENT', label: 'Coach', shortcut: 'c', prompt: 'Message for the agent' },
   { kind: 'JOIN_CALL', label: 'Join', shortcut: 'j' },
@@ -157,6 +165,21 @@ export function SupervisorControls({
             {a.details ? <>: {a.details}</> : null}
             <div className="muted small">
               {a.supervisorName} · {new Date(a.timestamp).toLocaleTimeString()}
+              {a.delivery && (
+                <>
+                  {' · '}
+                  <span
+                    className={`delivery delivery-${a.delivery.status}`}
+                    data-delivery={a.delivery.status}
+                  >
+                    {DELIVERY_LABELS[a.delivery.status]}
+                    {a.delivery.status === 'pending' && a.delivery.attempts > 0
+                      ? ` (retrying after ${a.delivery.attempts} attempt${a.delivery.attempts > 1 ? 's' : ''}: ${a.delivery.lastError ?? 'error'})`
+                      : ''}
+                    {a.delivery.status === 'failed' ? `: ${a.delivery.lastError ?? 'error'}` : ''}
+                  </span>
+                </>
+              )}
             </div>
           </li>
         ))}

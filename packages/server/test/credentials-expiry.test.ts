@@ -1,0 +1,99 @@
+// Credentials that stop working stop working everywhere: an expired or revoked key gets 401 on
+// HTTP, and the realtime sockets opened with it are closed with 4401.
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config.ts';
+import { createEarshot, type Earshot } from '../src/server.ts';
+
+describe('expired and revoked credentials', () => {
+  let earshot: Earshot;
+  let base: string;
+
+  beforeAll(async () => {
+    earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
+      pino({ level: 'silent' }),
+      { realtime: { heartbeatMs: 200 } },
+    );
+    base = await earshot.listen();
+  });
+  afterAll(() => earshot.close());
+
+  /** Opens a realtime socket with the key; resolves when ready, records how it closes. */
+  async function connect(key: string) {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+      socket.on('close', (code, reason) =>
+        resolve({ code, reason: String(reason), at: Date.now() }),
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
+      socket.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'ready') resolve();
+      });
+      socket.once('error', reject);
+    });
+    return { socket, closed };
+  }
+
+  const health = (key: string) =>
+    fetch(`${base}/api/v1/calls/none/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'JOIN_CALL' }),
+    });
+
+  it('closes a socket when its key expires, and refuses the key on HTTP from then on', async () => {
+    const expiresAt = Date.now() + 1_500;
+    const { key } = await earshot.keys.create({ name: 'short', scopes: ['monitor'], expiresAt });
+    expect((await health(key)).status).toBe(404); // valid: the call just does not exist
+    const { closed } = await connect(key);
+    const { code, reason, at } = await closed;
+    expect(code).toBe(4401);
+    expect(reason).toContain('expired');
+    expect(at).toBeGreaterThanOrEqual(expiresAt - 50);
+    const refused = await health(key);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { detail: string }).detail).toBe('API key expired');
+  });
+
+  it('closes a socket when its key is revoked', async () => {
+    const { key, info } = await earshot.keys.create({ name: 'revocable', scopes: ['monitor'] });
+    const { closed } = await connect(key);
+    await earshot.keys.revoke(info.id);
+    expect((await closed).code).toBe(4401);
+    expect((await health(key)).status).toBe(401);
+  });
+});
+
+describe('rate limits', () => {
+  it('answers 429 with Retry-After once a key spends its burst, and lets it in again later', async () => {
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0', 'rate-limit': '2' }, {}),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const base = await earshot.listen();
+      const { key } = await earshot.keys.create({ name: 'busy', scopes: ['manage'] });
+      const { key: other } = await earshot.keys.create({ name: 'calm', scopes: ['manage'] });
+      const list = (k: string) =>
+        fetch(`${base}/api/v1/campaigns`, { headers: { authorization: `Bearer ${k}` } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await list(key)).status);
+      expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]); // a burst of twice the rate
+      const limited = await list(key);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('1');
+      expect(limited.headers.get('content-type')).toContain('application/problem+json');
+      // Another key is not affected.
+      expect((await list(other)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await list(key)).status).toBe(200);
+    } finally {
+      await earshot.close();
+    }
+  });
+});
