@@ -34,6 +34,8 @@ export interface SubscriptionHandlers<Data = unknown, Change = unknown> {
   /** The history was gone: a snapshot follows. */
   onResync?(reason: string): void;
   onError?(problem: Problem): void;
+  /** Who is watching this call now (call topics only), this client included. */
+  onPresence?(watchers: Array<{ id: string; name: string }>): void;
 }
 
 export interface RealtimeClientOptions {
@@ -222,6 +224,10 @@ export class RealtimeClient {
       case 'error': {
         const subscription = message.id ? this.subscriptions.get(message.id) : undefined;
         subscription?.handlers.onError?.(message.problem);
+        return;
+      }
+      case 'presence': {
+        this.subscriptions.get(message.id)?.handlers.onPresence?.(message.watchers);
         return;
       }
       case 'unsubscribed':

@@ -89,6 +89,12 @@ export const serverMessage = z.discriminatedUnion('type', [
     reason: z.string(),
   }),
   z.strictObject({ type: z.literal('unsubscribed'), id: subscriptionId }),
+  /** Who is watching a call, sent to its subscribers whenever that changes (presence). */
+  z.strictObject({
+    type: z.literal('presence'),
+    id: subscriptionId,
+    watchers: z.array(z.strictObject({ id: z.string(), name: z.string() })),
+  }),
   z.strictObject({ type: z.literal('pong'), at: z.number().optional() }),
   z.strictObject({ type: z.literal('heartbeat'), at: z.number() }),
   z.strictObject({

@@ -23,9 +23,11 @@ import {
 import { createPostgresDatabase, DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
 import { startRequest } from './support/scripted-call.ts';
 
-/** Every string in a value, except ids and machine timestamps (they are not speech). */
+/** Every string in a value, except ids, event hashes, timestamps and the
+ * customer's phone from the start request: they are not speech. */
 function words(value: unknown, key = ''): string[] {
-  if (typeof value === 'string') return /(^_id$|Id$|Time$|At$)/.test(key) ? [] : [value];
+  if (typeof value === 'string')
+    return /(^_id$|^hash$|^customerPhone$|Id$|Time$|At$)/.test(key) ? [] : [value];
   if (Array.isArray(value)) return value.flatMap((v) => words(v));
   if (value && typeof value === 'object')
     return Object.entries(value).flatMap(([k, v]) => words(v, k));

@@ -121,25 +121,38 @@ export function useWallboard(): Map<string, WallboardRow> | undefined {
   return rows;
 }
 
+/** A supervisor following the same call (presence). */
+export interface Watcher {
+  id: string;
+  name: string;
+}
+
 export type CallView =
-  { kind: 'loading' } | { kind: 'missing'; detail: string } | { kind: 'live'; call: CallSnapshot };
+  | { kind: 'loading' }
+  | { kind: 'missing'; detail: string }
+  | { kind: 'live'; call: CallSnapshot; watchers: Watcher[] };
 
 /** One call's ten tables, kept current. */
 export function useCall(callId: string): CallView {
   const [view, setView] = useFrameState<CallView>({ kind: 'loading' });
   useEffect(() => {
     let current: CallSnapshot | undefined;
+    let watchers: Watcher[] = [];
     const subscription = realtime().subscribe<CallSnapshot, CallChange>(
       { kind: 'call', callId },
       {
         onSnapshot(data) {
           current = data;
-          setView({ kind: 'live', call: current });
+          setView({ kind: 'live', call: current, watchers });
         },
         onDelta(changes) {
           if (!current) return;
           current = applyCallChanges(current, changes);
-          setView({ kind: 'live', call: current });
+          setView({ kind: 'live', call: current, watchers });
+        },
+        onPresence(list) {
+          watchers = list;
+          if (current) setView({ kind: 'live', call: current, watchers });
         },
         onResync: noteResync,
         onError(problem) {

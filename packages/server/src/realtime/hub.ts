@@ -6,7 +6,7 @@
 import type { WallboardEntry } from '@earshot/engine';
 import type { CallChange, CallSnapshot, WallboardChange, WallboardFilter } from '@earshot/protocol';
 import type { CallUpdate, RealtimeBus } from './bus.ts';
-import type { Session } from './session.ts';
+import type { Session, Watcher } from './session.ts';
 
 export interface SnapshotSource {
   callSnapshot(callId: string): CallSnapshot | undefined;
@@ -125,13 +125,29 @@ export class Hub {
 
   unwatch(session: Session, topicKey: string): void {
     const set = this.watchers.get(topicKey);
-    set?.delete(session);
-    if (set?.size === 0) this.watchers.delete(topicKey);
+    if (!set?.delete(session)) return;
+    if (set.size === 0) this.watchers.delete(topicKey);
+    this.announce(topicKey);
   }
 
   remove(session: Session): void {
     this.sessions.delete(session);
     for (const key of [...this.watchers.keys()]) this.unwatch(session, key);
+  }
+
+  /**
+   * Presence: tells everyone following a call who is following it (each person once, however
+   * many tabs they have open). The wallboard has no presence.
+   */
+  announce(topicKey: string): void {
+    if (!topicKey.startsWith('call:')) return;
+    const sessions = this.watchers.get(topicKey);
+    if (!sessions) return;
+    const people = new Map<string, Watcher>();
+    for (const session of sessions) people.set(session.watcher.id, session.watcher);
+    const watchers = [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const callId = topicKey.slice('call:'.length);
+    for (const session of sessions) session.deliverPresence(callId, watchers);
   }
 
   get sessionCount(): number {

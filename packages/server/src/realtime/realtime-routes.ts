@@ -89,7 +89,11 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         let expiryTimer: unknown;
         const expire = (reason: string) => socket.close(CLOSE_CODES.unauthenticated, reason);
         const open = () => {
-          session = new Session(options.hub, sink, options.session);
+          const principal = request.principal!;
+          session = new Session(options.hub, sink, options.session, {
+            id: principal.id,
+            name: principal.name,
+          });
           socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
           const expiresAt = request.principal?.expiresAt;
           if (expiresAt !== undefined)

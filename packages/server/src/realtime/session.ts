@@ -26,6 +26,12 @@ export interface Sink {
   close(code: number, reason: string): void;
 }
 
+/** Who is on the other end, as other supervisors see them in presence. */
+export interface Watcher {
+  id: string;
+  name: string;
+}
+
 export interface SessionOptions {
   /** Queued changes (after coalescing) a connection may hold before it is closed. */
   maxPendingChanges?: number;
@@ -76,6 +82,7 @@ export class Session {
     private readonly hub: Hub,
     private readonly sink: Sink,
     options: SessionOptions = {},
+    readonly watcher: Watcher = { id: 'anonymous', name: 'Anonymous' },
   ) {
     this.maxPending = options.maxPendingChanges ?? 5_000;
     this.highWater = options.highWaterBytes ?? 1024 * 1024;
@@ -146,6 +153,7 @@ export class Session {
             : entry.json;
           this.sendDelta(id, entry.version, entry.version, json);
         }
+        this.hub.announce(topicKey(topic));
         return;
       }
       this.send({
@@ -155,6 +163,7 @@ export class Session {
       });
     }
     this.send({ type: 'snapshot', id, version: log.version, data: this.snapshotData(topic) });
+    this.hub.announce(topicKey(topic));
   }
 
   private snapshotData(topic: Topic): unknown {
@@ -190,6 +199,14 @@ export class Session {
       if (subscription.topic.kind === 'call' && subscription.topic.callId === callId) {
         this.enqueue(subscription, version, changes, json);
       }
+    }
+  }
+
+  /** The call's watchers changed: every subscription to it hears who is watching now. */
+  deliverPresence(callId: string, watchers: Watcher[]): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.topic.kind === 'call' && subscription.topic.callId === callId)
+        this.send({ type: 'presence', id: subscription.id, watchers });
     }
   }
 

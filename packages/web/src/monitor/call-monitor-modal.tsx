@@ -88,6 +88,11 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
                 </span>
               )}
               {live.endReason && <span>Ended: {live.endReason}</span>}
+              {view.kind === 'live' && view.watchers.length > 0 && (
+                <span className="watchers" aria-label="Watching this call">
+                  Watching: {view.watchers.map((w) => w.name).join(', ')}
+                </span>
+              )}
             </p>
           )}
         </div>
