@@ -3,29 +3,9 @@
 // per-event counters (duration, updatedAt): the board ticks the duration from startTime
 // itself, so a row changes, and is pushed to every wallboard, only when something a
 // supervisor sees changes.
-import type { CallSnapshot, LiveCall, SentimentTrend } from '@earshot/protocol';
+import type { CallSnapshot, WallboardEntry } from '@earshot/protocol';
 
-export interface WallboardEntry {
-  callId: string;
-  liveCallId: string;
-  agentName: string;
-  customerName: string;
-  /** All but the last four digits replaced by •. */
-  customerPhone: string;
-  campaignId?: string;
-  campaignName: string;
-  status: LiveCall['status'];
-  startTime: string;
-  currentPhase: string;
-  currentSpeaker?: 'agent' | 'customer';
-  isRecording: boolean;
-  sentiment?: { positive: number; neutral: number; negative: number; trend: SentimentTrend };
-  conversionProbability?: number;
-  /** True while any pipeline service reports an error. */
-  pipelineError: boolean;
-  endedAt?: string;
-  endReason?: string;
-}
+export type { WallboardEntry };
 
 /** "+44 7700 900123" → "+•• •••• ••0123". */
 export function maskPhone(phone: string): string {

@@ -12,7 +12,7 @@ import {
   type CallState,
   type EngineContext,
 } from '../src/index.ts';
-import { card, FORMS, longestLeak, MAX_SHOWN_DIGITS, render } from './support/cards.ts';
+import { card, FORMS, longestLeak, MAX_SHOWN_DIGITS, render, speechIn } from './support/cards.ts';
 import { LOOK_ALIKES, PII_SAMPLES } from './fixtures/pii.ts';
 
 // A fixed seed keeps CI repeatable; FC_SEED=<n> (or a new seed here) explores further.
@@ -63,23 +63,12 @@ function transcript(segmentId: string, text: string, isFinal: boolean): IngestEv
   };
 }
 
-/** Every string a document carries, except ids, event hashes, timestamps and the
- * customer's phone from the start request: they are not speech. */
-function words(value: unknown, key = ''): string[] {
-  if (typeof value === 'string')
-    return /(^_id$|^hash$|^customerPhone$|Id$|Time$|At$)/.test(key) ? [] : [value];
-  if (Array.isArray(value)) return value.flatMap((v) => words(v));
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => words(v, k));
-  return [];
-}
-
 /** Applies events one at a time and returns the text of every document they published. */
 function play(state: CallState, events: IngestEvent[]): { state: CallState; published: string } {
   const texts: string[] = [];
   for (const event of events) {
     const result = applyEvents(state, [event], ctx());
-    texts.push(...result.mutations.flatMap((m) => words(m.doc)));
+    texts.push(...result.mutations.flatMap((m) => speechIn(m.doc)));
     state = result.state;
   }
   return { state, published: texts.join('\n') };

@@ -1,7 +1,7 @@
 // The supervisor WebSocket protocol (GET /api/v1/realtime). Every frame in either direction is
 // one JSON object parsed against one of the two unions below; docs/api.md describes it.
 import { z } from 'zod';
-import { CALL_STATUSES } from './literals.ts';
+import { CALL_STATUSES, type CallStatus, type SentimentTrend } from './literals.ts';
 import { problemSchema } from './errors.ts';
 
 /** Close codes the server uses, beyond the standard ones. */
@@ -104,3 +104,26 @@ export const serverMessage = z.discriminatedUnion('type', [
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
+
+/** A wallboard row: what the board shows of one call (built by the engine's wallboardEntry). */
+export interface WallboardEntry {
+  callId: string;
+  liveCallId: string;
+  agentName: string;
+  customerName: string;
+  /** All but the last four digits replaced by •. */
+  customerPhone: string;
+  campaignId?: string;
+  campaignName: string;
+  status: CallStatus;
+  startTime: string;
+  currentPhase: string;
+  currentSpeaker?: 'agent' | 'customer';
+  isRecording: boolean;
+  sentiment?: { positive: number; neutral: number; negative: number; trend: SentimentTrend };
+  conversionProbability?: number;
+  /** True while any pipeline service reports an error. */
+  pipelineError: boolean;
+  endedAt?: string;
+  endReason?: string;
+}

@@ -18,21 +18,11 @@ import {
   longestLeak,
   MAX_SHOWN_DIGITS,
   render,
+  speechIn,
   type Card,
 } from '../../engine/test/support/cards.ts';
 import { createPostgresDatabase, DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
 import { startRequest } from './support/scripted-call.ts';
-
-/** Every string in a value, except ids, event hashes, timestamps and the
- * customer's phone from the start request: they are not speech. */
-function words(value: unknown, key = ''): string[] {
-  if (typeof value === 'string')
-    return /(^_id$|^hash$|^customerPhone$|Id$|Time$|At$)/.test(key) ? [] : [value];
-  if (Array.isArray(value)) return value.flatMap((v) => words(v));
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => words(v, k));
-  return [];
-}
 
 interface Harness {
   earshot: Earshot;
@@ -194,8 +184,8 @@ for (const kind of DATABASE_KINDS) {
         const archived = await db.select().from(schema.transcriptArchive);
         expect(archived.length).toBeGreaterThan(0);
         const places = {
-          database: words(stored).join('\n'),
-          frames: words(h.frames.map((f) => JSON.parse(f))).join('\n'),
+          database: speechIn(stored).join('\n'),
+          frames: speechIn(h.frames.map((f) => JSON.parse(f))).join('\n'),
           log: h.logs.join('\n'),
         };
         expect(h.frames.length).toBeGreaterThan(CASES.length);

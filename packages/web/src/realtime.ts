@@ -2,30 +2,12 @@
 // WebSocket) and the React hooks that read it. Deltas are applied as they arrive; React state
 // is updated at most once per animation frame, so a burst of changes costs one render.
 import { applyCallChanges, RealtimeClient, type ConnectionState } from '@earshot/client';
-import type { CallChange, CallSnapshot, WallboardChange } from '@earshot/protocol';
+import type { CallChange, CallSnapshot, WallboardChange, WallboardEntry } from '@earshot/protocol';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { currentToken, realtimeUrl } from './session.ts';
 
-/** What the wallboard shows of one call (the server's WallboardEntry). */
-export interface WallboardRow {
-  callId: string;
-  liveCallId: string;
-  agentName: string;
-  customerName: string;
-  customerPhone: string;
-  campaignId?: string;
-  campaignName: string;
-  status: CallSnapshot['liveCall']['status'];
-  startTime: string;
-  currentPhase: string;
-  currentSpeaker?: 'agent' | 'customer';
-  isRecording: boolean;
-  sentiment?: { positive: number; neutral: number; negative: number; trend: string };
-  conversionProbability?: number;
-  pipelineError: boolean;
-  endedAt?: string;
-  endReason?: string;
-}
+/** What the wallboard shows of one call. */
+export type WallboardRow = WallboardEntry;
 
 export interface Connection {
   state: ConnectionState;

@@ -109,3 +109,16 @@ export function longestLeak(text: string, c: Card): number {
 
 /** At most this many of a card's digits in a row may show (PCI DSS allows the first six). */
 export const MAX_SHOWN_DIGITS = 5;
+
+/**
+ * Every string a document carries, except ids, event hashes, timestamps and the customer's
+ * phone from the start request: they are not speech, and their digits can match a card's.
+ */
+export function speechIn(value: unknown, key = ''): string[] {
+  if (typeof value === 'string')
+    return /(^_id$|^hash$|^customerPhone$|Id$|Time$|At$)/.test(key) ? [] : [value];
+  if (Array.isArray(value)) return value.flatMap((v) => speechIn(v));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => speechIn(v, k));
+  return [];
+}
