@@ -53,6 +53,13 @@ export function TranscriptPanel({
     return () => cancelAnimationFrame(frame);
   }, [rows, following, virtualizer]);
 
+  // A row measured taller than estimated grows the list after the scroll: stay at the bottom.
+  const totalSize = virtualizer.getTotalSize();
+  useEffect(() => {
+    const el = scroller.current;
+    if (following && el) el.scrollTop = el.scrollHeight;
+  }, [totalSize, following]);
+
   return (
     <div className="transcript">
       <div
