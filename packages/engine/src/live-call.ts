@@ -3,6 +3,7 @@
 // server writes behind and publishes. Nothing here does I/O or reads a clock: `now` and
 // `newId` come in through the context.
 import {
+  ACTIONS_ON_CALL,
   EarshotError,
   type CallObjective,
   type CallPhase,
@@ -967,14 +968,6 @@ export interface OutsideAdvice {
   nextActions: Array<{ action: string; priority: NextAction['priority']; reason: string }>;
 }
 
-/** Actions that act on the call itself, refused once it has ended. */
-const ACTS_ON_CALL = new Set<SupervisorActionKind>([
-  'COACH_AGENT',
-  'JOIN_CALL',
-  'TRANSFER_CALL',
-  'END_CALL',
-]);
-
 export interface SupervisorActionInput {
   supervisorId: string;
   supervisorName: string;
@@ -995,7 +988,8 @@ export function recordSupervisorAction(
   ctx: EngineContext,
 ): { state: CallState; mutations: Mutation[]; action: SupervisorAction } {
   const call = state.snapshot.liveCall;
-  if (call.status === 'ended' && ACTS_ON_CALL.has(input.action)) {
+  const actsOnCall = ACTIONS_ON_CALL.has(input.action);
+  if (call.status === 'ended' && actsOnCall) {
     throw new EarshotError('conflict', `Call ${call.callId} has ended`, {
       fields: [{ field: 'action', message: `${input.action} needs a live call` }],
     });
@@ -1020,38 +1014,37 @@ export function recordSupervisorAction(
     ...(details !== undefined ? { details } : {}),
     timestamp: iso(ctx.now),
     order: state.snapshot.supervisorActions.length,
+    ...(actsOnCall
+      ? { delivery: { status: input.deliver ? 'pending' : 'not_configured', attempts: 0 } }
+      : {}),
   };
-  const mutations: Mutation[] = [];
-  if (ACTS_ON_CALL.has(input.action)) {
-    action.delivery = { status: input.deliver ? 'pending' : 'not_configured', attempts: 0 };
-    if (input.deliver) {
-      // Written in the same commit as the action: it is delivered if and only if it exists.
-      mutations.push({
-        table: 'outbox',
-        doc: {
-          _id: ctx.newId(),
-          _creationTime: ctx.now,
-          liveCallId: call._id,
+  const mutations: Mutation[] = [{ table: 'supervisorActions', doc: action }];
+  if (actsOnCall && input.deliver) {
+    // Written in the same commit as the action: it is delivered if and only if it exists.
+    mutations.push({
+      table: 'outbox',
+      doc: {
+        _id: ctx.newId(),
+        _creationTime: ctx.now,
+        liveCallId: call._id,
+        callId: call.callId,
+        actionId: action._id,
+        payload: {
+          id: action._id,
+          type: action.action,
           callId: call.callId,
-          actionId: action._id,
-          payload: {
-            id: action._id,
-            type: action.action,
-            callId: call.callId,
-            sessionId: call.sessionId,
-            ...(details !== undefined ? { details } : {}),
-            supervisor: { id: action.supervisorId, name: action.supervisorName },
-            requestedAt: action.timestamp,
-          },
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: ctx.now,
-          createdAt: ctx.now,
+          sessionId: call.sessionId,
+          ...(details !== undefined ? { details } : {}),
+          supervisor: { id: action.supervisorId, name: action.supervisorName },
+          requestedAt: action.timestamp,
         },
-      });
-    }
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: ctx.now,
+        createdAt: ctx.now,
+      },
+    });
   }
-  mutations.unshift({ table: 'supervisorActions', doc: action });
   return {
     state: withActions(state, [...state.snapshot.supervisorActions, action]),
     mutations,

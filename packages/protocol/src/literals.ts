@@ -58,6 +58,13 @@ export const SUPERVISOR_ACTIONS = [
   'FLAG_FOR_REVIEW',
 ] as const;
 export type SupervisorActionKind = (typeof SUPERVISOR_ACTIONS)[number];
+/** Actions that act on the call itself: sent to the voice platform, refused once it ended. */
+export const ACTIONS_ON_CALL: ReadonlySet<SupervisorActionKind> = new Set([
+  'COACH_AGENT',
+  'JOIN_CALL',
+  'TRANSFER_CALL',
+  'END_CALL',
+]);
 
 export const COACHING_TYPES = ['positive', 'warning', 'suggestion'] as const;
 export type CoachingType = (typeof COACHING_TYPES)[number];

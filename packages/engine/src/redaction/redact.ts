@@ -195,7 +195,6 @@ export function redactChunk(
     if (DOB_CONTEXT.test(lower.slice(Math.max(0, m.index - 60), m.index)))
       findings.push({ start: m.index, end: m.index + m[0].length, kind: 'dob' });
   }
-  const firstContent = norm.search(/\S/);
   for (const m of norm.matchAll(DIGIT_RUN)) {
     // Brackets and separators at the edges belong to the sentence, not the number.
     let run = m[0];
@@ -212,7 +211,7 @@ export function redactChunk(
       before,
       after,
       {
-        atStart: start === firstContent || /^[\s,.-]*$/.test(norm.slice(0, start)),
+        atStart: /^[\s,.-]*$/.test(norm.slice(0, start)),
         atEnd: /^[\s,.!?-]*$/.test(norm.slice(end)),
       },
       tail,

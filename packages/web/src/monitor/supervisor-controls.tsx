@@ -2,7 +2,7 @@
 // words (coach, transfer, note, flag) open a small form; ending the call asks to confirm.
 // Each is one POST; the log fills from the call's own supervisorActions rows, so it shows
 // what every supervisor did, as it happens.
-import type { CallSnapshot, SupervisorActionKind } from '@earshot/protocol';
+import { ACTIONS_ON_CALL, type CallSnapshot, type SupervisorActionKind } from '@earshot/protocol';
 import { useImperativeHandle, useRef, useState, type Ref } from 'react';
 import { ACTION_LABELS } from '../format.ts';
 import { ApiError, postJson } from '../session.ts';
@@ -103,11 +103,7 @@ export function SupervisorControls({
             key={spec.kind}
             type="button"
             className={spec.kind === 'END_CALL' ? 'danger' : ''}
-            disabled={
-              busy ||
-              (ended &&
-                ['COACH_AGENT', 'JOIN_CALL', 'TRANSFER_CALL', 'END_CALL'].includes(spec.kind))
-            }
+            disabled={busy || (ended && ACTIONS_ON_CALL.has(spec.kind))}
             aria-keyshortcuts={spec.shortcut}
             onClick={() => start(spec)}
           >
