@@ -4,6 +4,8 @@
 // `newId` come in through the context.
 import {
   ACTIONS_ON_CALL,
+  ANNOTATION_ACTIONS,
+  type AnnotationAction,
   EarshotError,
   type CallObjective,
   type CallPhase,
@@ -982,6 +984,10 @@ export interface SupervisorActionInput {
  * records the call time in its details. Notes, bookmarks and flags are accepted after the
  * call ends (while its live rows are kept); actions on the call itself are not.
  */
+function isAnnotation(action: SupervisorActionKind): action is AnnotationAction {
+  return (ANNOTATION_ACTIONS as readonly string[]).includes(action);
+}
+
 export function recordSupervisorAction(
   state: CallState,
   input: SupervisorActionInput,
@@ -1019,6 +1025,23 @@ export function recordSupervisorAction(
       : {}),
   };
   const mutations: Mutation[] = [{ table: 'supervisorActions', doc: action }];
+  if (isAnnotation(input.action)) {
+    mutations.push({
+      table: 'callAnnotations',
+      doc: {
+        _id: action._id,
+        _creationTime: ctx.now,
+        callId: call.callId,
+        ...(call.campaignId ? { campaignId: call.campaignId } : {}),
+        action: input.action,
+        ...(details !== undefined ? { details } : {}),
+        supervisorId: action.supervisorId,
+        supervisorName: action.supervisorName,
+        timestamp: action.timestamp,
+        createdAt: ctx.now,
+      },
+    });
+  }
   if (actsOnCall && input.deliver) {
     // Written in the same commit as the action: it is delivered if and only if it exists.
     mutations.push({

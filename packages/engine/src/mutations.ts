@@ -1,6 +1,7 @@
 // What the engine asks the store to write: whole documents, upserted by `_id`. The server's
 // write-behind coalesces them (last write of a document wins) and commits them in batches.
 import type {
+  AnnotationAction,
   CallAnalytics,
   CallObjective,
   CallPhase,
@@ -40,6 +41,20 @@ export interface OutboxRecord {
   createdAt: number;
 }
 
+/** A note, bookmark or flag kept after the live rows expire (its `_id` is the action's). */
+export interface AnnotationRecord {
+  _id: string;
+  _creationTime: number;
+  callId: string;
+  campaignId?: string;
+  action: AnnotationAction;
+  details?: string;
+  supervisorId: string;
+  supervisorName: string;
+  timestamp: string;
+  createdAt: number;
+}
+
 export interface WritableDocuments {
   liveCalls: LiveCall;
   liveTranscripts: LiveTranscript;
@@ -55,6 +70,7 @@ export interface WritableDocuments {
   transcriptArchive: TranscriptArchive;
   callEvents: CallEventRecord;
   outbox: OutboxRecord;
+  callAnnotations: AnnotationRecord;
 }
 export type WritableTable = keyof WritableDocuments;
 
@@ -80,6 +96,7 @@ export const LIVE_CALL_TABLES = [
 export const WRITE_ORDER: readonly WritableTable[] = [
   ...LIVE_CALL_TABLES,
   'outbox',
+  'callAnnotations',
   'callEvents',
   'callAnalytics',
   'transcriptArchive',

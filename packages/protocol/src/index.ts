@@ -6,3 +6,4 @@ export * from './campaigns.ts';
 export * from './ingest.ts';
 export * from './realtime.ts';
 export * from './supervisor-actions.ts';
+export * from './access.ts';

@@ -63,7 +63,12 @@ export type CallChange = z.infer<typeof callChange>;
 /** A wallboard row changed (upsert) or left this subscriber's view (remove). */
 export const wallboardChange = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('upsert'), entry: z.record(z.string(), z.unknown()) }),
-  z.strictObject({ op: z.literal('remove'), callId: z.string() }),
+  z.strictObject({
+    op: z.literal('remove'),
+    callId: z.string(),
+    /** The call's campaign, so each subscriber's campaign scope applies to removals too. */
+    campaignId: z.string().optional(),
+  }),
 ]);
 export type WallboardChange = z.infer<typeof wallboardChange>;
 

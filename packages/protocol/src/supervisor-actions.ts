@@ -27,3 +27,28 @@ export const supervisorActionRequest = z
     }
   });
 export type SupervisorActionRequest = z.infer<typeof supervisorActionRequest>;
+
+/** Actions kept as annotations after the call's live rows expire, to be found again. */
+export const ANNOTATION_ACTIONS = ['ADD_NOTE', 'BOOKMARK_MOMENT', 'FLAG_FOR_REVIEW'] as const;
+export type AnnotationAction = (typeof ANNOTATION_ACTIONS)[number];
+
+export const annotationQuery = z.strictObject({
+  callId: z.string().min(1).max(200).optional(),
+  action: z.enum(ANNOTATION_ACTIONS).optional(),
+  /** Annotations made before this time (ms since the epoch), for paging back. */
+  before: z.coerce.number().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** A note, bookmark or flag, kept permanently with the call's campaign for scoping. */
+export interface Annotation {
+  id: string;
+  callId: string;
+  campaignId?: string;
+  action: AnnotationAction;
+  details?: string;
+  supervisorId: string;
+  supervisorName: string;
+  timestamp: string;
+  createdAt: number;
+}

@@ -2,10 +2,21 @@
 // and exits. Every command reads the same configuration (config.ts).
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { EarshotError } from '@earshot/protocol';
+import {
+  createUserRequest,
+  EarshotError,
+  ROLES,
+  updateUserRequest,
+  parseOrThrow,
+} from '@earshot/protocol';
 import { flagDefinitions, loadConfig, optionsHelp, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
+import { AuditLog } from './auth/audit-log.ts';
+import { UserStore } from './auth/users.ts';
+
+/** How the audit log names changes made from the command line. */
+const CLI_ACTOR = { kind: 'system', id: 'cli', name: 'earshot CLI' } as const;
 import { createEarshot, databaseTarget } from './server.ts';
 import { openStore } from './store/index.ts';
 import { PlatformReceiver, Simulator } from '@earshot/simulator';
@@ -19,12 +30,20 @@ Commands:
             Create an API key and print it (shown once). Scopes: ${API_KEY_SCOPES.join(', ')}
   keys list
   keys revoke <id or prefix>
+  users create --username <name> --name <display name> --role <role> [--campaign <id>]...
+            Create a user and print a one-time password (changed at first sign-in).
+            Roles: ${ROLES.join(', ')}; supervisors and viewers see only their campaigns
+  users list
+  users update <username> [--role <role>] [--campaign <id>]... [--name <display name>]
+            [--disable | --enable]   (--campaign replaces the user's campaigns)
+  users reset-password <username>
+            Print a new one-time password; the user's sessions end
   simulate --url <server url> --key <api key> [--calls N] [--duration <seconds>] [--seed N] [--speed X]
             Play simulated calls against a running server (ingest and manage scopes) and
             report what was sent and acknowledged; exits 1 on any loss
   help      Show this help
 
-With the embedded database, run key commands while the server is stopped (one process
+With the embedded database, run key and user commands while the server is stopped (one process
 owns the data directory); with PostgreSQL, any time.
 
 Options (flag, environment variable, default):
@@ -43,6 +62,11 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         name: { type: 'string' },
         scope: { type: 'string', multiple: true },
+        username: { type: 'string' },
+        role: { type: 'string' },
+        campaign: { type: 'string', multiple: true },
+        disable: { type: 'boolean' },
+        enable: { type: 'boolean' },
         'expires-days': { type: 'string' },
         url: { type: 'string' },
         key: { type: 'string' },
@@ -63,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (rest.length > 0 && command !== 'keys') {
+  if (rest.length > 0 && command !== 'keys' && command !== 'users') {
     console.error(`earshot: unexpected argument ${rest[0]}\n\n${USAGE}`);
     return 2;
   }
@@ -87,6 +111,8 @@ export async function main(argv: string[]): Promise<number> {
       return migrate(config);
     case 'keys':
       return keys(config, rest, parsed.values);
+    case 'users':
+      return usersCommand(config, rest, parsed.values);
     case 'simulate':
       return simulate(parsed.values);
     default:
@@ -111,6 +137,7 @@ async function keys(
   const store = await openStore(databaseTarget(config));
   try {
     const apiKeys = new ApiKeyStore(store.database.db);
+    const audit = new AuditLog(store.database.db, Date.now, createLogger('silent'));
     if (action === 'create') {
       const scopes = flags.scope ?? [];
       const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
@@ -134,6 +161,12 @@ async function keys(
       console.log(
         `API key "${info.name}" (${info.scopes.join(', ')}), id ${info.id}:\n\n  ${key}\n`,
       );
+      await audit.record({
+        event: 'key_created',
+        actor: CLI_ACTOR,
+        target: info.id,
+        detail: { name: info.name, scopes: info.scopes },
+      });
       console.log('Store it now: it is not shown again.');
       return 0;
     }
@@ -152,6 +185,12 @@ async function keys(
     }
     if (action === 'revoke' && target) {
       const info = await apiKeys.revoke(target);
+      await audit.record({
+        event: 'key_revoked',
+        actor: CLI_ACTOR,
+        target: info.id,
+        detail: { name: info.name },
+      });
       console.log(`revoked ${info.id} (${info.name})`);
       return 0;
     }
@@ -161,6 +200,115 @@ async function keys(
     if (error instanceof EarshotError) {
       console.error(`earshot: ${error.message}`);
       return 1;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+async function usersCommand(
+  config: Config,
+  args: string[],
+  flags: {
+    username?: string;
+    name?: string;
+    role?: string;
+    campaign?: string[];
+    disable?: boolean;
+    enable?: boolean;
+  },
+): Promise<number> {
+  const [action, target] = args;
+  const store = await openStore(databaseTarget(config));
+  try {
+    const users = new UserStore(store.database.db, {
+      clock: Date.now,
+      sessionMs: config.sessionHours * 3_600_000,
+    });
+    const audit = new AuditLog(store.database.db, Date.now, createLogger('silent'));
+    if (action === 'create') {
+      const body = parseOrThrow(
+        createUserRequest,
+        {
+          username: flags.username,
+          displayName: flags.name,
+          role: flags.role,
+          campaignIds: flags.campaign ?? [],
+        },
+        'options',
+      );
+      const { user, password } = await users.create(body);
+      await audit.record({
+        event: 'user_created',
+        actor: CLI_ACTOR,
+        target: user.username,
+        detail: { role: user.role, campaignIds: user.campaignIds },
+      });
+      console.log(
+        `User ${user.username} (${user.role}) created. One-time password:\n\n  ${password}\n`,
+      );
+      console.log('It is shown once; the user must change it at first sign-in.');
+      return 0;
+    }
+    if (action === 'list') {
+      for (const user of await users.list()) {
+        const campaigns =
+          user.role === 'admin' ? 'all campaigns' : user.campaignIds.join(', ') || 'no campaigns';
+        const state = user.disabled
+          ? 'disabled'
+          : user.mustChangePassword
+            ? 'one-time password'
+            : 'active';
+        console.log(
+          `${user.username}  ${user.displayName}  ${user.role}  [${campaigns}]  ${state}`,
+        );
+      }
+      return 0;
+    }
+    if (action === 'update' && target) {
+      if (flags.disable && flags.enable) {
+        console.error('earshot: --disable and --enable contradict each other');
+        return 2;
+      }
+      const patch = parseOrThrow(
+        updateUserRequest,
+        {
+          ...(flags.name !== undefined ? { displayName: flags.name } : {}),
+          ...(flags.role !== undefined ? { role: flags.role } : {}),
+          ...(flags.campaign !== undefined ? { campaignIds: flags.campaign } : {}),
+          ...(flags.disable ? { disabled: true } : flags.enable ? { disabled: false } : {}),
+        },
+        'options',
+      );
+      const user = await users.update(target, patch);
+      await audit.record({
+        event: 'user_updated',
+        actor: CLI_ACTOR,
+        target: user.username,
+        detail: { fields: Object.keys(patch) },
+      });
+      console.log(
+        `updated ${user.username}: ${user.role}, ${user.disabled ? 'disabled' : 'enabled'}`,
+      );
+      return 0;
+    }
+    if (action === 'reset-password' && target) {
+      const { user, password } = await users.resetPassword(target);
+      await audit.record({ event: 'password_reset', actor: CLI_ACTOR, target: user.username });
+      console.log(`One-time password for ${user.username}:\n\n  ${password}\n`);
+      console.log('It is shown once; the user must change it at first sign-in.');
+      return 0;
+    }
+    console.error(
+      `earshot: users needs create, list, update <username> or reset-password <username>\n\n${USAGE}`,
+    );
+    return 2;
+  } catch (error) {
+    if (error instanceof EarshotError) {
+      console.error(`earshot: ${error.message}`);
+      for (const field of error.fields) console.error(`  ${field.field}: ${field.message}`);
+      return error.kind === 'validation' ? 2 : 1;
     }
     throw error;
   } finally {
@@ -268,11 +416,27 @@ async function serve(config: Config): Promise<number> {
       `Demo: ${config.simulatorCalls} simulated calls are live (--simulator-calls 0 turns them off).`,
     );
   }
-  const supervisorToken = server.keys.createEphemeral('demo supervisor', ['monitor']);
-  lines.push(
-    'Open the supervisor console (this link signs you in until the server restarts):',
-    `  ${url}/#token=${supervisorToken}`,
-  );
+  // The first start creates the admin; its one-time password is printed here and nowhere else.
+  const admin = await server.users.ensureAdmin();
+  lines.push(`Open the supervisor console at ${url}/`);
+  if (admin) {
+    await server.audit.record({
+      event: 'user_created',
+      actor: CLI_ACTOR,
+      target: admin.username,
+      detail: { role: 'admin' },
+    });
+    lines.push(
+      `First start: sign in as "${admin.username}" with the one-time password`,
+      `  ${admin.password}`,
+      'You will be asked to choose a new password. It is not shown again.',
+    );
+  } else {
+    lines.push(
+      'Sign in with your user. A lost admin password: stop the server and run',
+      '  npm run earshot -- users reset-password admin',
+    );
+  }
   console.log(`\n${lines.join('\n')}\n`);
 
   // SIGTERM and SIGINT drain: stop accepting, finish accepted work, close the database.

@@ -184,9 +184,29 @@ export const OPTIONS = {
     flag: '--rate-limit',
     env: 'EARSHOT_RATE_LIMIT',
     description:
-      'API requests per second allowed per key (bursts of twice that); more get 429 with Retry-After; 0 turns limits off',
+      'API requests per second allowed per key or user (bursts of twice that); more get 429 with Retry-After; 0 turns limits off',
     schema: z.coerce.number().min(0).max(1_000_000).default(1000),
     defaultText: '1000',
+  },
+  sessionHours: {
+    flag: '--session-hours',
+    env: 'EARSHOT_SESSION_HOURS',
+    description:
+      'How long a console sign-in lasts; then the session cookie is refused and open sockets close',
+    schema: z.coerce
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(12),
+    defaultText: '12',
+  },
+  signInAttempts: {
+    flag: '--sign-in-attempts',
+    env: 'EARSHOT_SIGN_IN_ATTEMPTS',
+    description:
+      'Sign-in attempts allowed per username per minute; more get 429 with Retry-After; 0 turns the limit off',
+    schema: z.coerce.number().min(0).max(10_000).default(10),
+    defaultText: '10',
   },
   realtimeHistory: {
     flag: '--realtime-history',

@@ -6,6 +6,9 @@ import type { EngineContext } from '@earshot/engine';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './auth/api-keys.ts';
+import { AuditLog } from './auth/audit-log.ts';
+import { Revocations } from './auth/revocations.ts';
+import { UserStore } from './auth/users.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
@@ -30,6 +33,8 @@ export interface Earshot {
   readonly store: Store;
   readonly calls: CallService;
   readonly keys: ApiKeyStore;
+  readonly users: UserStore;
+  readonly audit: AuditLog;
   readonly writer: WriteBehind;
   readonly sweeper: RetentionSweeper;
   readonly ticker: MetricsTicker;
@@ -94,7 +99,14 @@ export async function createEarshot(
     callHistory: config.realtimeHistory,
     wallboardHistory: config.realtimeHistory * 20,
   });
-  const keys = new ApiKeyStore(store.database.db, clock);
+  const revocations = new Revocations();
+  const keys = new ApiKeyStore(store.database.db, clock, revocations);
+  const users = new UserStore(store.database.db, {
+    clock,
+    sessionMs: config.sessionHours * 3_600_000,
+    revocations,
+  });
+  const audit = new AuditLog(store.database.db, clock, logger);
   const sweeper = new RetentionSweeper({
     calls,
     logger,
@@ -137,6 +149,9 @@ export async function createEarshot(
     store,
     calls,
     keys,
+    users,
+    audit,
+    revocations,
     hub,
     logger,
     clock,
@@ -144,6 +159,7 @@ export async function createEarshot(
     maxWriteBacklog: config.maxWriteBacklog,
     // Wall-clock time, not the injected clock: a limit is about real request rates.
     limiter: new RateLimiter(config.rateLimit, config.rateLimit * 2),
+    signInLimiter: new RateLimiter(config.signInAttempts / 60, config.signInAttempts),
     consoleRoot: CONSOLE_ROOT,
     allowedOrigins: config.allowedOrigins,
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
@@ -160,6 +176,8 @@ export async function createEarshot(
     store,
     calls,
     keys,
+    users,
+    audit,
     writer,
     sweeper,
     ticker,

@@ -24,6 +24,8 @@ describe('configuration', () => {
       allowedOrigins: [],
       maxWriteBacklog: 50_000,
       rateLimit: 1000,
+      sessionHours: 12,
+      signInAttempts: 10,
       realtimeHistory: 250,
       simulatorCalls: 12,
       simulatorSeed: 1,

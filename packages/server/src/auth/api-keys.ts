@@ -2,14 +2,15 @@
 // keeps the prefix (to find the row) and a SHA-256 of the secret, never the key. Secrets are
 // 32 random bytes, so a fast hash is enough (a password needs a slow one; this is not one).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { EarshotError } from '@earshot/protocol';
+import { API_KEY_SCOPES, EarshotError, type ApiKeyScope } from '@earshot/protocol';
+import { keyPrincipal, type Principal } from './principal.ts';
+import type { Revocations } from './revocations.ts';
 import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
 
-export const API_KEY_SCOPES = ['ingest', 'manage', 'monitor'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export { API_KEY_SCOPES, type ApiKeyScope };
 
 export interface ApiKeyInfo {
   id: string;
@@ -19,15 +20,6 @@ export interface ApiKeyInfo {
   createdAt: number;
   expiresAt?: number;
   revokedAt?: number;
-}
-
-export interface Principal {
-  kind: 'api-key';
-  id: string;
-  name: string;
-  scopes: readonly ApiKeyScope[];
-  /** When the key stops working (ms since the epoch); open sockets are closed then. */
-  expiresAt?: number;
 }
 
 const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -46,6 +38,7 @@ export class ApiKeyStore {
   constructor(
     private readonly db: Db,
     private readonly clock: () => number = Date.now,
+    private readonly revocations?: Revocations,
   ) {}
 
   /** Creates a key and returns it in full: the only time it is ever visible. */
@@ -104,6 +97,7 @@ export class ApiKeyStore {
     );
     if (!row) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
     this.cache.clear();
+    this.revocations?.revoke(row._id);
     return toInfo(row);
   }
 
@@ -137,13 +131,7 @@ export class ApiKeyStore {
     if (entry.info.revokedAt !== undefined) throw unauthorized('API key revoked');
     if (entry.info.expiresAt !== undefined && entry.info.expiresAt <= now)
       throw unauthorized('API key expired');
-    return {
-      kind: 'api-key',
-      id: entry.info.id,
-      name: entry.info.name,
-      scopes: entry.info.scopes,
-      ...(entry.info.expiresAt !== undefined ? { expiresAt: entry.info.expiresAt } : {}),
-    };
+    return keyPrincipal(entry.info);
   }
 }
 

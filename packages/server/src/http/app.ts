@@ -9,8 +9,15 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Logger } from 'pino';
+import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { AuditLog } from '../auth/audit-log.ts';
+import type { Revocations } from '../auth/revocations.ts';
+import type { UserStore } from '../auth/users.ts';
+import { adminRoutes } from './admin-routes.ts';
+import { Access } from './authenticate.ts';
+import { sessionRoutes } from './session-routes.ts';
 import type { CallService } from '../ingest/call-service.ts';
 import type { Store } from '../store/index.ts';
 import { toEarshotError } from '../store/index.ts';
@@ -24,10 +31,18 @@ import { openApiRoutes } from './openapi.ts';
 import type { Hub } from '../realtime/hub.ts';
 import { realtimeRoutes, type RealtimeOptions } from '../realtime/realtime-routes.ts';
 
+/** What a route plugin gets: the app's dependencies and the one access guard. */
+export interface RouteDependencies extends AppDependencies {
+  access: Access;
+}
+
 export interface AppDependencies {
   store: Store;
   calls: CallService;
   keys: ApiKeyStore;
+  users: UserStore;
+  audit: AuditLog;
+  revocations: Revocations;
   hub: Hub;
   logger: Logger;
   /** Browser origins allowed on the realtime socket besides the server's own. */
@@ -35,8 +50,10 @@ export interface AppDependencies {
   realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
   /** Milliseconds since the epoch, injected so tests control time. */
   clock: () => number;
-  /** Per-key request limits on the API routes (none: unlimited). */
+  /** Per-key and per-user request limits on the API routes (none: unlimited). */
   limiter?: RateLimiter;
+  /** Sign-in attempts per username (none: unlimited). */
+  signInLimiter?: RateLimiter;
   /** The built console (packages/web/dist) to serve at /; none serves only the API. */
   consoleRoot?: string;
   /** Rows waiting for the database above which streaming ingest sockets pause. */
@@ -96,16 +113,28 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sendProblem(reply, new EarshotError('not_found', `No route ${request.method} ${request.url}`)),
   );
 
+  await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: deps.bodyLimit ?? 1024 * 1024 } });
+  const access = new Access({
+    keys: deps.keys,
+    users: deps.users,
+    audit: deps.audit,
+    allowedOrigins: deps.allowedOrigins ?? [],
+    ...(deps.limiter ? { limiter: deps.limiter } : {}),
+  });
+  const routes = { ...deps, access };
   await app.register(healthRoutes(deps), { prefix: '/api/v1' });
   await app.register(openApiRoutes(), { prefix: '/api/v1' });
-  await app.register(callRoutes(deps), { prefix: '/api/v1' });
-  await app.register(campaignRoutes(deps), { prefix: '/api/v1' });
-  await app.register(supervisorRoutes(deps), { prefix: '/api/v1' });
+  await app.register(sessionRoutes(routes), { prefix: '/api/v1' });
+  await app.register(adminRoutes(routes), { prefix: '/api/v1' });
+  await app.register(callRoutes(routes), { prefix: '/api/v1' });
+  await app.register(campaignRoutes(routes), { prefix: '/api/v1' });
+  await app.register(supervisorRoutes(routes), { prefix: '/api/v1' });
   await app.register(
     realtimeRoutes({
       hub: deps.hub,
-      keys: deps.keys,
+      access,
+      revocations: deps.revocations,
       allowedOrigins: deps.allowedOrigins ?? [],
       clock: deps.clock,
       ...deps.realtime,

@@ -1,10 +1,15 @@
-// Authentication for machine clients: `Authorization: Bearer esk_...` with the needed scope.
-// Runs before the handler (and before a WebSocket upgrade), so an unauthenticated request
-// never reaches a route.
-import { EarshotError } from '@earshot/protocol';
-import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
-import type { ApiKeyScope, ApiKeyStore, Principal } from '../auth/api-keys.ts';
+// Authentication and permission checks for every route, before the handler runs (and before
+// a WebSocket upgrade), so an unauthenticated or unpermitted request never reaches a route.
+// Machines send `Authorization: Bearer esk_...`; people's browsers send the session cookie.
+// A request authenticated by cookie that changes something must come from an allowed Origin
+// (the cookie is SameSite=Strict as well): a page elsewhere cannot act in a supervisor's name.
+import { EarshotError, type Permission } from '@earshot/protocol';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { AuditLog } from '../auth/audit-log.ts';
+import { assertCanSee, assertPermission, type Principal } from '../auth/principal.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
+import type { UserStore } from '../auth/users.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,13 +17,23 @@ declare module 'fastify' {
   }
 }
 
-function bearer(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  if (!header) {
-    throw new EarshotError('unauthorized', 'Missing Authorization header', {
-      fields: [{ field: '(authorization)', message: 'Expected "Bearer <api key>"' }],
-    });
+export const SESSION_COOKIE = 'earshot_session';
+
+/** Same-origin (the Host the browser connected to) or explicitly allowed; non-browsers send none. */
+export function originAllowed(request: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes(origin) || allowed.includes('*')) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
   }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) {
     throw new EarshotError('unauthorized', 'Authorization must be "Bearer <api key>"', {
@@ -28,17 +43,130 @@ function bearer(request: FastifyRequest): string {
   return match[1]!;
 }
 
-export function requireScope(
-  keys: ApiKeyStore,
-  scope: ApiKeyScope,
-  limiter?: RateLimiter,
-): preHandlerHookHandler {
-  return async (request) => {
-    const principal = await keys.verify(bearer(request));
-    if (!principal.scopes.includes(scope)) {
-      throw new EarshotError('forbidden', `This API key lacks the "${scope}" scope`);
+export interface AccessDependencies {
+  keys: ApiKeyStore;
+  users: UserStore;
+  audit: AuditLog;
+  limiter?: RateLimiter;
+  allowedOrigins: readonly string[];
+}
+
+export interface GuardOptions {
+  /** Allowed while the user still holds a one-time password (changing it, signing out). */
+  duringPasswordChange?: boolean;
+}
+
+export class Access {
+  constructor(private readonly deps: AccessDependencies) {}
+
+  /** The principal behind an API key (a realtime hello frame carries one). */
+  verifyKey(token: string): Promise<Principal> {
+    return this.deps.keys.verify(token);
+  }
+
+  /** The principal behind a request's credentials (key first, then cookie), or a 401. */
+  async principalOf(request: FastifyRequest): Promise<Principal> {
+    const token = bearerToken(request);
+    if (token !== undefined) return this.deps.keys.verify(token);
+    const session = request.cookies[SESSION_COOKIE];
+    if (session) {
+      const principal = await this.deps.users.verify(session);
+      if (!isSafe(request.method) && !originAllowed(request, this.deps.allowedOrigins)) {
+        throw new EarshotError('forbidden', 'Cross-site request refused', {
+          fields: [{ field: '(origin)', message: 'Not in the allowed origins' }],
+        });
+      }
+      return principal;
     }
-    limiter?.take(principal.id);
-    request.principal = principal;
-  };
+    throw new EarshotError('unauthorized', 'Sign in, or send "Authorization: Bearer <api key>"', {
+      fields: [{ field: '(authorization)', message: 'No credentials' }],
+    });
+  }
+
+  /**
+   * A preHandler: authenticates, refuses a principal without `permission` (403), applies the
+   * principal's rate limit (429) and records refusals in the audit log.
+   */
+  guard(permission: Permission | undefined, options: GuardOptions = {}): preHandlerHookHandler {
+    return async (request) => {
+      let principal: Principal | undefined;
+      try {
+        principal = await this.principalOf(request);
+        if (principal.mustChangePassword && !options.duringPasswordChange) {
+          throw new EarshotError('forbidden', 'Change your one-time password first', {
+            fields: [{ field: '(session)', message: 'Password change required' }],
+          });
+        }
+        if (permission) assertPermission(principal, permission);
+      } catch (error) {
+        await this.refused(request, error, principal, permission);
+        throw error;
+      }
+      this.deps.limiter?.take(principal.id);
+      request.principal = principal;
+    };
+  }
+
+  /**
+   * The call, if the request's principal may see it; otherwise 404, as if it did not exist,
+   * with the refusal audited when the call does exist.
+   */
+  async visibleCall<T extends { callId: string; campaignId?: string | null }>(
+    request: FastifyRequest,
+    callId: string,
+    call: T | undefined,
+  ): Promise<T> {
+    try {
+      assertCanSee(request.principal!, call, callId);
+      return call;
+    } catch (error) {
+      if (call) await this.refused(request, error, request.principal, 'campaign scope');
+      throw error;
+    }
+  }
+
+  /** Records a refused request (401, 403 or a foreign 404) in the audit log. */
+  async refused(
+    request: FastifyRequest,
+    error: unknown,
+    principal: Principal | undefined,
+    needed: string | undefined,
+  ): Promise<void> {
+    if (!(error instanceof EarshotError)) return;
+    if (!['unauthorized', 'forbidden', 'not_found'].includes(error.kind)) return;
+    await this.deps.audit
+      .record({
+        event: 'access_refused',
+        ...(principal ? { actor: principal } : {}),
+        target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        detail: { status: error.status, ...(needed ? { needed } : {}) },
+        ip: request.ip,
+      })
+      .catch(() => undefined); // the refusal stands even if the log cannot be written
+  }
+}
+
+function isSafe(method: string): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+}
+
+/** Sets the session cookie: HttpOnly (no script reads it), SameSite=Strict, expiring with the session. */
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  expiresAt: number,
+  now: number,
+): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: request.protocol === 'https',
+    path: '/',
+    maxAge: Math.max(0, Math.floor((expiresAt - now) / 1000)),
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
 }

@@ -12,19 +12,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { toEarshotError } from '../store/index.ts';
-import type { AppDependencies } from './app.ts';
-import { requireScope } from './authenticate.ts';
+import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 
 export function callRoutes({
   calls,
-  keys,
-  limiter,
+  access,
   maxWriteBacklog = 50_000,
-}: AppDependencies): FastifyPluginAsync {
+}: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
-    const ingest = requireScope(keys, 'ingest', limiter);
+    const ingest = access.guard('ingest');
 
     app.post('/calls', { preHandler: ingest }, async (request, reply) => {
       const body = parseOrThrow(startCallRequest, request.body, 'request body');

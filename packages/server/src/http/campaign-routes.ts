@@ -2,28 +2,29 @@
 import {
   createCampaignRequest,
   EarshotError,
+  CAMPAIGN_STATUSES,
   parseOrThrow,
+  scopeCovers,
   updateCampaignRequest,
 } from '@earshot/protocol';
-import { CAMPAIGN_STATUSES } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AppDependencies } from './app.ts';
-import { requireScope } from './authenticate.ts';
+import type { RouteDependencies } from './app.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
 const listQuery = z.strictObject({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
 export function campaignRoutes({
   store,
-  keys,
+  access,
+  audit,
   clock,
-  limiter,
-}: AppDependencies): FastifyPluginAsync {
+}: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
-    const manage = requireScope(keys, 'manage', limiter);
+    const read = access.guard('campaigns:read');
+    const write = access.guard('campaigns:write');
 
-    app.post('/campaigns', { preHandler: manage }, async (request, reply) => {
+    app.post('/campaigns', { preHandler: write }, async (request, reply) => {
       const body = parseOrThrow(createCampaignRequest, request.body, 'request body');
       if (await store.campaigns.findByName(body.name)) {
         throw new EarshotError('conflict', `A campaign named "${body.name}" exists`, {
@@ -32,22 +33,36 @@ export function campaignRoutes({
       }
       const now = clock();
       const campaign = await store.campaigns.create({ ...body, createdAt: now, updatedAt: now });
+      await audit.record({
+        event: 'campaign_created',
+        actor: request.principal!,
+        target: campaign._id,
+        detail: { name: campaign.name },
+        ip: request.ip,
+      });
       return reply.code(201).send({ campaign });
     });
 
-    app.get('/campaigns', { preHandler: manage }, async (request) => {
+    // A supervisor or viewer sees only the campaigns assigned to them.
+    app.get('/campaigns', { preHandler: read }, async (request) => {
       const filter = parseOrThrow(listQuery, request.query, 'query');
-      return { campaigns: await store.campaigns.list(filter) };
+      const scope = request.principal!.campaigns;
+      const campaigns = await store.campaigns.list(filter);
+      return { campaigns: campaigns.filter((c) => scopeCovers(scope, c._id)) };
     });
 
-    app.get('/campaigns/:id', { preHandler: manage }, async (request) => {
+    app.get('/campaigns/:id', { preHandler: read }, async (request) => {
       const { id } = parseOrThrow(idParams, request.params, 'path');
       const campaign = await store.campaigns.get(id);
-      if (!campaign) throw new EarshotError('not_found', `No campaign ${id}`);
+      if (!campaign || !scopeCovers(request.principal!.campaigns, campaign._id)) {
+        const error = new EarshotError('not_found', `No campaign ${id}`);
+        if (campaign) await access.refused(request, error, request.principal, 'campaign scope');
+        throw error;
+      }
       return { campaign };
     });
 
-    app.patch('/campaigns/:id', { preHandler: manage }, async (request) => {
+    app.patch('/campaigns/:id', { preHandler: write }, async (request) => {
       const { id } = parseOrThrow(idParams, request.params, 'path');
       const patch = parseOrThrow(updateCampaignRequest, request.body, 'request body');
       if (patch.name !== undefined) {
@@ -58,7 +73,15 @@ export function campaignRoutes({
           });
         }
       }
-      return { campaign: await store.campaigns.update(id, { ...patch, updatedAt: clock() }) };
+      const campaign = await store.campaigns.update(id, { ...patch, updatedAt: clock() });
+      await audit.record({
+        event: 'campaign_updated',
+        actor: request.principal!,
+        target: id,
+        detail: { fields: Object.keys(patch) },
+        ip: request.ip,
+      });
+      return { campaign };
     });
   };
 }

@@ -1,29 +1,66 @@
 // Supervisors acting on a call: coach, join, transfer, end, note, bookmark, flag. Each request
 // records one supervisorActions row in the acting principal's name (never the body's) and
-// reaches every subscriber of the call like any other change.
-import { parseOrThrow, supervisorActionRequest } from '@earshot/protocol';
+// reaches every subscriber of the call like any other change. A call outside the principal's
+// campaigns answers 404 whatever the role; an action the role lacks answers 403.
+import { annotationQuery, parseOrThrow, supervisorActionRequest } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AppDependencies } from './app.ts';
-import { requireScope } from './authenticate.ts';
+import { assertPermission } from '../auth/principal.ts';
+import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 
-export function supervisorRoutes({ calls, keys, limiter }: AppDependencies): FastifyPluginAsync {
+export function supervisorRoutes({
+  calls,
+  store,
+  access,
+  audit,
+}: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
-    const monitor = requireScope(keys, 'monitor', limiter);
+    const watch = access.guard('calls:watch');
 
-    app.post('/calls/:callId/actions', { preHandler: monitor }, async (request, reply) => {
+    app.post('/calls/:callId/actions', { preHandler: watch }, async (request, reply) => {
       const { callId } = parseOrThrow(callParams, request.params, 'path');
       const body = parseOrThrow(supervisorActionRequest, request.body, 'request body');
+      await access.visibleCall(request, callId, calls.snapshot(callId)?.liveCall);
       const principal = request.principal!;
+      try {
+        assertPermission(principal, `act:${body.action}`);
+      } catch (error) {
+        await access.refused(request, error, principal, `act:${body.action}`);
+        throw error;
+      }
       const action = await calls.act(callId, {
         supervisorId: principal.id,
         supervisorName: principal.name,
         action: body.action,
         ...(body.details !== undefined ? { details: body.details } : {}),
       });
+      // Who did what to which call; never the details, which may quote the customer.
+      await audit.record({
+        event: 'supervisor_action',
+        actor: principal,
+        target: callId,
+        detail: { action: action.action, actionId: action._id },
+        ip: request.ip,
+      });
       return reply.code(201).send({ action });
+    });
+
+    // The call's actions in order, while its live rows are held (an hour after it ends).
+    app.get('/calls/:callId/actions', { preHandler: watch }, async (request) => {
+      const { callId } = parseOrThrow(callParams, request.params, 'path');
+      const snapshot = calls.snapshot(callId);
+      await access.visibleCall(request, callId, snapshot?.liveCall);
+      return { actions: snapshot!.supervisorActions };
+    });
+
+    // Notes, bookmarks and flags, kept after the call: newest first, within the principal's campaigns.
+    app.get('/annotations', { preHandler: watch }, async (request) => {
+      const filter = parseOrThrow(annotationQuery, request.query, 'query');
+      return {
+        annotations: await store.analytics.annotations(filter, request.principal!.campaigns),
+      };
     });
   };
 }

@@ -166,8 +166,13 @@ export class Hub {
     let changeJson = '';
     if (update.removed) {
       this.callLogs.delete(update.callId);
-      if (this.entries.delete(update.callId)) {
-        change = { op: 'remove', callId: update.callId };
+      const removed = this.entries.get(update.callId)?.entry;
+      if (removed && this.entries.delete(update.callId)) {
+        change = {
+          op: 'remove',
+          callId: update.callId,
+          ...(removed.campaignId !== undefined ? { campaignId: removed.campaignId } : {}),
+        };
         changeJson = JSON.stringify(change);
       }
     } else {

@@ -3,9 +3,11 @@
 // first), parses every frame once against the client message union, and hands messages to
 // the connection's Session. A malformed frame closes the socket with 4400.
 import { clientMessage, CLOSE_CODES, EarshotError, type ClientMessage } from '@earshot/protocol';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { ApiKeyStore, Principal } from '../auth/api-keys.ts';
+import { assertPermission, type Principal } from '../auth/principal.ts';
+import type { Revocations } from '../auth/revocations.ts';
+import { bearerToken, originAllowed, SESSION_COOKIE, type Access } from '../http/authenticate.ts';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
 import type { Hub } from './hub.ts';
@@ -13,7 +15,8 @@ import { Session, type SessionOptions } from './session.ts';
 
 export interface RealtimeOptions {
   hub: Hub;
-  keys: ApiKeyStore;
+  access: Access;
+  revocations: Revocations;
   /** Browser origins allowed besides the server's own (same host). */
   allowedOrigins: readonly string[];
   heartbeatMs?: number;
@@ -21,35 +24,19 @@ export interface RealtimeOptions {
   helloTimeoutMs?: number;
   session?: SessionOptions;
   timers?: Timers;
-  /** Milliseconds since the epoch (key expiry is measured against it). */
+  /** Milliseconds since the epoch (credential expiry is measured against it). */
   clock?: () => number;
-}
-
-/** Same-origin (the Host the browser connected to) or explicitly allowed; non-browsers send none. */
-export function originAllowed(request: FastifyRequest, allowed: readonly string[]): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  if (allowed.includes(origin) || allowed.includes('*')) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1];
 }
 
 export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
   const timers = options.timers ?? realTimers;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
-  async function authenticate(token: string): Promise<Principal> {
-    const principal = await options.keys.verify(token);
-    if (!principal.scopes.includes('monitor'))
-      throw new EarshotError('forbidden', 'This API key lacks the "monitor" scope');
+  /** Who may watch: signed in (not on a one-time password) with the calls:watch permission. */
+  function mayWatch(principal: Principal): Principal {
+    if (principal.mustChangePassword)
+      throw new EarshotError('forbidden', 'Change your one-time password first');
+    assertPermission(principal, 'calls:watch');
     return principal;
   }
 
@@ -68,8 +55,18 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
               },
             );
           }
-          const token = bearerToken(request);
-          if (token) request.principal = await authenticate(token);
+          // A key in the Authorization header, or the console's session cookie, opens the
+          // connection at once; otherwise the first frame must be a hello with a key.
+          if (bearerToken(request) !== undefined || request.cookies[SESSION_COOKIE]) {
+            let principal: Principal | undefined;
+            try {
+              principal = await options.access.principalOf(request);
+              request.principal = mayWatch(principal);
+            } catch (error) {
+              await options.access.refused(request, error, principal, 'calls:watch');
+              throw error;
+            }
+          }
         },
       },
       (socket: WebSocket, request) => {
@@ -85,14 +82,23 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         };
         // The credentials a connection was opened with stay valid only until they expire or
         // are revoked: then the socket is closed, as an HTTP request would be refused.
-        let token = bearerToken(request);
+        let reverify = request.principal
+          ? () => options.access.principalOf(request).then(mayWatch)
+          : undefined;
         let expiryTimer: unknown;
+        let stopWatchingRevocations: (() => void) | undefined;
         const expire = (reason: string) => socket.close(CLOSE_CODES.unauthenticated, reason);
         const open = () => {
           const principal = request.principal!;
-          session = new Session(options.hub, sink, options.session, {
-            id: principal.id,
-            name: principal.name,
+          session = new Session(
+            options.hub,
+            sink,
+            options.session,
+            { id: principal.id, name: principal.name },
+            principal.campaigns,
+          );
+          stopWatchingRevocations = options.revocations.onRevoke((id) => {
+            if (id === principal.credentialId) expire('credentials revoked');
           });
           socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
           const expiresAt = request.principal?.expiresAt;
@@ -119,10 +125,8 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           alive = false;
           socket.ping();
           if (session) socket.send(JSON.stringify({ type: 'heartbeat', at: Date.now() }));
-          // Revocation reaches open sockets here (verification is cached for 30 s).
-          if (session && token) {
-            authenticate(token).catch(() => expire('credentials revoked or expired'));
-          }
+          // Revocation in another process reaches open sockets here (keys are cached for 30 s).
+          if (session && reverify) reverify().catch(() => expire('credentials revoked or expired'));
         }, heartbeatMs);
 
         let chain = Promise.resolve();
@@ -138,10 +142,12 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             if (message.type !== 'hello')
               return socket.close(CLOSE_CODES.unauthenticated, 'authenticate first');
             try {
-              request.principal = await authenticate(message.token);
-              token = message.token;
+              const token = message.token;
+              request.principal = mayWatch(await options.access.verifyKey(token));
+              reverify = () => options.access.verifyKey(token).then(mayWatch);
               open();
-            } catch {
+            } catch (error) {
+              await options.access.refused(request, error, undefined, 'calls:watch');
               socket.close(CLOSE_CODES.unauthenticated, 'invalid credentials');
             }
           });
@@ -151,6 +157,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           clearInterval(beat);
           if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
           if (expiryTimer !== undefined) timers.clearTimeout(expiryTimer);
+          stopWatchingRevocations?.();
           session?.detach();
         });
       },

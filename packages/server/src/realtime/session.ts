@@ -7,6 +7,8 @@
 import {
   CLOSE_CODES,
   EarshotError,
+  scopeCovers,
+  type CampaignScope,
   type CallChange,
   type ClientMessage,
   type ServerMessage,
@@ -83,6 +85,8 @@ export class Session {
     private readonly sink: Sink,
     options: SessionOptions = {},
     readonly watcher: Watcher = { id: 'anonymous', name: 'Anonymous' },
+    /** The campaigns this connection may see: other calls do not exist for it. */
+    private readonly scope: CampaignScope = 'all',
   ) {
     this.maxPending = options.maxPendingChanges ?? 5_000;
     this.highWater = options.highWaterBytes ?? 1024 * 1024;
@@ -132,7 +136,10 @@ export class Session {
       });
     }
     const log = topic.kind === 'call' ? this.hub.callLog(topic.callId) : this.hub.wallboard;
-    if (topic.kind === 'call' && !this.hub.source.callSnapshot(topic.callId)) {
+    if (
+      topic.kind === 'call' &&
+      !this.maySee(this.hub.source.callSnapshot(topic.callId)?.liveCall)
+    ) {
       return this.send({
         type: 'error',
         id,
@@ -166,8 +173,14 @@ export class Session {
     this.hub.announce(topicKey(topic));
   }
 
+  /** A foreign call answers like a missing one, so its existence does not leak. */
+  private maySee(call: { campaignId?: string | undefined } | undefined): boolean {
+    return call !== undefined && scopeCovers(this.scope, call.campaignId);
+  }
+
   private snapshotData(topic: Topic): unknown {
-    if (topic.kind === 'wallboard') return { calls: this.hub.wallboardEntries(topic.filter) };
+    if (topic.kind === 'wallboard')
+      return { calls: this.hub.wallboardEntries(topic.filter).filter((e) => this.maySee(e)) };
     return this.hub.source.callSnapshot(topic.callId);
   }
 
@@ -175,6 +188,10 @@ export class Session {
   private visible(subscription: Subscription, changes: TopicChange[]): TopicChange[] {
     if (subscription.topic.kind !== 'wallboard') return changes;
     const filter: WallboardFilter | undefined = subscription.topic.filter;
+    if (this.scope !== 'all' && (changes as WallboardChange[]).some((c) => !this.inScope(c))) {
+      // Calls of other campaigns are left out entirely, not even as removals.
+      changes = (changes as WallboardChange[]).filter((c) => this.inScope(c));
+    }
     return changes.map((change) => {
       const wallboard = change as WallboardChange;
       if (wallboard.op === 'upsert' && !matchesFilter(wallboard.entry as never, filter)) {
@@ -182,6 +199,12 @@ export class Session {
       }
       return wallboard;
     });
+  }
+
+  /** Whether a wallboard change is about a call this connection may see. */
+  private inScope(change: WallboardChange): boolean {
+    const campaignId = change.op === 'upsert' ? change.entry.campaignId : change.campaignId;
+    return scopeCovers(this.scope, campaignId as string | undefined);
   }
 
   private unsubscribe(id: string): void {

@@ -1,15 +1,18 @@
 // The permanent record of ended calls: callAnalytics and the transcript archive. Written once
 // at call end, in one transaction, and kept after the live rows expire.
 import type {
+  Annotation,
+  AnnotationAction,
   CallAnalytics,
+  CampaignScope,
   CallAnalyticsFields,
   TranscriptArchive,
   TranscriptArchiveFields,
 } from '@earshot/protocol';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import { insertMany, query, toDocument } from './rows.ts';
-import { callAnalytics, transcriptArchive } from './schema.ts';
+import { callAnalytics, callAnnotations, transcriptArchive } from './schema.ts';
 
 export class AnalyticsStore {
   constructor(private readonly db: Db) {}
@@ -49,5 +52,37 @@ export class AnalyticsStore {
         .orderBy(asc(transcriptArchive.order)),
     );
     return rows.map(toDocument);
+  }
+
+  /** Notes, bookmarks and flags, newest first, limited to the campaigns in `scope`. */
+  async annotations(
+    filter: { callId?: string; action?: AnnotationAction; before?: number; limit: number },
+    scope: CampaignScope,
+  ): Promise<Annotation[]> {
+    if (scope !== 'all' && scope.length === 0) return [];
+    const conditions: SQL[] = [];
+    if (scope !== 'all') conditions.push(inArray(callAnnotations.campaignId, [...scope]));
+    if (filter.callId) conditions.push(eq(callAnnotations.callId, filter.callId));
+    if (filter.action) conditions.push(eq(callAnnotations.action, filter.action));
+    if (filter.before !== undefined) conditions.push(lt(callAnnotations.createdAt, filter.before));
+    const rows = await query(() =>
+      this.db
+        .select()
+        .from(callAnnotations)
+        .where(conditions.length ? and(...conditions) : sql`true`)
+        .orderBy(desc(callAnnotations.createdAt))
+        .limit(filter.limit),
+    );
+    return rows.map((row) => ({
+      id: row._id,
+      callId: row.callId,
+      ...(row.campaignId !== null ? { campaignId: row.campaignId } : {}),
+      action: row.action,
+      ...(row.details !== null ? { details: row.details } : {}),
+      supervisorId: row.supervisorId,
+      supervisorName: row.supervisorName,
+      timestamp: row.timestamp,
+      createdAt: row.createdAt,
+    }));
   }
 }

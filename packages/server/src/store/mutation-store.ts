@@ -20,6 +20,7 @@ const TABLES: Record<WritableTable, PgTable> = {
   sentimentAnalysis: schema.sentimentAnalysis,
   callEvents: schema.callEvents,
   outbox: schema.outbox,
+  callAnnotations: schema.callAnnotations,
   callAnalytics: schema.callAnalytics,
   transcriptArchive: schema.transcriptArchive,
 };

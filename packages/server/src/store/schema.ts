@@ -7,6 +7,9 @@
 // Literal unions and the seed's ranges are check constraints built from the same constants
 // as the zod schemas; CHECKED_FIELDS maps each constraint back to its field for errors.
 import {
+  ANNOTATION_ACTIONS,
+  AUDIT_EVENTS,
+  ROLES,
   CALL_STATUSES,
   CAMPAIGN_STATUSES,
   COACHING_TYPES,
@@ -440,7 +443,88 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex('api_keys_by_prefix').on(t.prefix)],
 );
 
+/** People who sign in to the console. Passwords are stored as scrypt hashes only. */
+export const users = pgTable(
+  'users',
+  {
+    ...documentColumns(),
+    username: text().notNull(),
+    displayName: text().notNull(),
+    role: text({ enum: ROLES }).notNull(),
+    /** The campaigns a supervisor or viewer sees (admins see all). */
+    campaignIds: jsonb().$type<string[]>().notNull(),
+    passwordHash: text().notNull(),
+    /** True for a one-time password: it must be changed before anything else. */
+    mustChangePassword: boolean().notNull(),
+    disabledAt: doublePrecision(),
+    createdAt: doublePrecision().notNull(),
+    updatedAt: doublePrecision().notNull(),
+  },
+  (t) => [uniqueIndex('users_by_username').on(t.username), oneOf('users', 'role', t.role, ROLES)],
+);
+
+/** Console sign-in sessions: the cookie carries a random token, the row only its SHA-256. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    ...documentColumns(),
+    tokenHash: text().notNull(),
+    userId: uuid()
+      .notNull()
+      .references((): AnyPgColumn => users._id, { onDelete: 'cascade' }),
+    createdAt: doublePrecision().notNull(),
+    expiresAt: doublePrecision().notNull(),
+    revokedAt: doublePrecision(),
+  },
+  (t) => [uniqueIndex('sessions_by_token').on(t.tokenHash), index('sessions_by_user').on(t.userId)],
+);
+
+/** Append-only (a trigger refuses UPDATE and DELETE): who did what, never what was said. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    ...documentColumns(),
+    at: doublePrecision().notNull(),
+    event: text({ enum: AUDIT_EVENTS }).notNull(),
+    actorKind: text().notNull(),
+    actorId: text(),
+    actorName: text(),
+    target: text(),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    ip: text(),
+  },
+  (t) => [
+    index('audit_log_by_at').on(t.at),
+    index('audit_log_by_event').on(t.event, t.at),
+    oneOf('audit_log', 'event', t.event, AUDIT_EVENTS),
+  ],
+);
+
 // ---- Permanent records, kept after the live rows expire.
+
+/**
+ * Notes, bookmarks and flags, kept after the call's live rows expire so they can be found
+ * again. The `_id` is the supervisorActions row's; the campaign scopes who may read it.
+ */
+export const callAnnotations = pgTable(
+  'call_annotations',
+  {
+    ...documentColumns(),
+    callId: text().notNull(),
+    campaignId: uuid(),
+    action: text({ enum: ANNOTATION_ACTIONS }).notNull(),
+    details: text(),
+    supervisorId: text().notNull(),
+    supervisorName: text().notNull(),
+    timestamp: text().notNull(),
+    createdAt: doublePrecision().notNull(),
+  },
+  (t) => [
+    index('call_annotations_by_call').on(t.callId, t.createdAt),
+    index('call_annotations_by_action').on(t.action, t.createdAt),
+    oneOf('call_annotations', 'action', t.action, ANNOTATION_ACTIONS),
+  ],
+);
 
 export const callAnalytics = pgTable(
   'call_analytics',

@@ -1,0 +1,248 @@
+// People and their sign-in sessions. A session token is 32 random bytes carried in an
+// HttpOnly cookie; the database keeps only its SHA-256, so a leaked table signs nobody in.
+// Changing a user's role, campaigns or password, or disabling them, ends their sessions:
+// a narrowed permission takes effect at once, on HTTP and on open sockets.
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  EarshotError,
+  type CreateUserRequest,
+  type UpdateUserRequest,
+  type UserInfo,
+} from '@earshot/protocol';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../store/index.ts';
+import { insertMany, query } from '../store/rows.ts';
+import { sessions, users } from '../store/schema.ts';
+import { generatePassword, hashPassword, verifyNothing, verifyPassword } from './passwords.ts';
+import { userPrincipal, type Principal } from './principal.ts';
+import type { Revocations } from './revocations.ts';
+
+const TOKEN_PATTERN = /^ess_[A-Za-z0-9_-]{43}$/;
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function unauthorized(message: string): EarshotError {
+  return new EarshotError('unauthorized', message, {
+    fields: [{ field: '(session)', message }],
+  });
+}
+
+type UserRow = typeof users.$inferSelect;
+
+function toInfo(row: UserRow): UserInfo {
+  return {
+    id: row._id,
+    username: row.username,
+    displayName: row.displayName,
+    role: row.role,
+    campaignIds: row.campaignIds,
+    mustChangePassword: row.mustChangePassword,
+    disabled: row.disabledAt !== null,
+    createdAt: row.createdAt,
+  };
+}
+
+export class UserStore {
+  constructor(
+    private readonly db: Db,
+    private readonly options: {
+      clock: () => number;
+      sessionMs: number;
+      revocations?: Revocations;
+    },
+  ) {}
+
+  private now(): number {
+    return this.options.clock();
+  }
+
+  /** Creates a user with a one-time password, returned once, to be changed at first sign-in. */
+  async create(input: CreateUserRequest): Promise<{ user: UserInfo; password: string }> {
+    if (await this.findRow(input.username)) {
+      throw new EarshotError('conflict', `A user named "${input.username}" exists`, {
+        fields: [{ field: 'username', message: 'Already taken' }],
+      });
+    }
+    const password = generatePassword();
+    const now = this.now();
+    const [row] = await insertMany(this.db, users, [
+      {
+        username: input.username,
+        displayName: input.displayName,
+        role: input.role,
+        campaignIds: input.campaignIds,
+        passwordHash: await hashPassword(password),
+        mustChangePassword: true,
+        createdAt: now,
+        updatedAt: now,
+      },
+    ]);
+    return { user: toInfo(row!), password };
+  }
+
+  /**
+   * The first start: with no admin yet, creates `admin` with a one-time password and returns
+   * it (to be printed once). Later starts return undefined.
+   */
+  async ensureAdmin(): Promise<{ username: string; password: string } | undefined> {
+    const [existing] = await query(() =>
+      this.db.select({ id: users._id }).from(users).where(eq(users.role, 'admin')).limit(1),
+    );
+    if (existing) return undefined;
+    const { user, password } = await this.create({
+      username: 'admin',
+      displayName: 'Administrator',
+      role: 'admin',
+      campaignIds: [],
+    });
+    return { username: user.username, password };
+  }
+
+  async list(): Promise<UserInfo[]> {
+    const rows = await query(() => this.db.select().from(users).orderBy(asc(users.username)));
+    return rows.map(toInfo);
+  }
+
+  async get(idOrUsername: string): Promise<UserInfo> {
+    const row = await this.findRow(idOrUsername);
+    if (!row) throw new EarshotError('not_found', `No user ${idOrUsername}`);
+    return toInfo(row);
+  }
+
+  private async findRow(idOrUsername: string): Promise<UserRow | undefined> {
+    const column = /^[0-9a-f-]{36}$/.test(idOrUsername) ? users._id : users.username;
+    const [row] = await query(() => this.db.select().from(users).where(eq(column, idOrUsername)));
+    return row;
+  }
+
+  async update(idOrUsername: string, patch: UpdateUserRequest): Promise<UserInfo> {
+    const current = await this.get(idOrUsername);
+    const [row] = await query(() =>
+      this.db
+        .update(users)
+        .set({
+          ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
+          ...(patch.role !== undefined ? { role: patch.role } : {}),
+          ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
+          ...(patch.disabled !== undefined
+            ? { disabledAt: patch.disabled ? this.now() : null }
+            : {}),
+          updatedAt: this.now(),
+        })
+        .where(eq(users._id, current.id))
+        .returning(),
+    );
+    if (patch.role !== undefined || patch.campaignIds !== undefined || patch.disabled) {
+      await this.endSessions(current.id);
+    }
+    return toInfo(row!);
+  }
+
+  /** A new one-time password (shown once); the user's sessions end. */
+  async resetPassword(idOrUsername: string): Promise<{ user: UserInfo; password: string }> {
+    const current = await this.get(idOrUsername);
+    const password = generatePassword();
+    const [row] = await query(async () =>
+      this.db
+        .update(users)
+        .set({
+          passwordHash: await hashPassword(password),
+          mustChangePassword: true,
+          updatedAt: this.now(),
+        })
+        .where(eq(users._id, current.id))
+        .returning(),
+    );
+    await this.endSessions(current.id);
+    return { user: toInfo(row!), password };
+  }
+
+  async changePassword(userId: string, currentPassword: string, next: string): Promise<void> {
+    const row = await this.findRow(userId);
+    if (!row || !(await verifyPassword(currentPassword, row.passwordHash))) {
+      throw new EarshotError('validation', 'The current password is wrong', {
+        fields: [{ field: 'currentPassword', message: 'Wrong password' }],
+      });
+    }
+    if (currentPassword === next) {
+      throw new EarshotError('validation', 'The new password must differ from the current one', {
+        fields: [{ field: 'newPassword', message: 'Same as the current password' }],
+      });
+    }
+    await query(async () =>
+      this.db
+        .update(users)
+        .set({
+          passwordHash: await hashPassword(next),
+          mustChangePassword: false,
+          updatedAt: this.now(),
+        })
+        .where(eq(users._id, userId)),
+    );
+  }
+
+  /**
+   * Checks a password and opens a session. Unknown users, wrong passwords and disabled users
+   * get the same answer in about the same time.
+   */
+  async signIn(
+    username: string,
+    password: string,
+  ): Promise<{ token: string; principal: Principal; user: UserInfo }> {
+    const row = await this.findRow(username.toLowerCase());
+    const ok = row
+      ? await verifyPassword(password, row.passwordHash)
+      : await verifyNothing(password);
+    if (!row || !ok || row.disabledAt !== null) throw unauthorized('Wrong username or password');
+    const token = `ess_${randomBytes(32).toString('base64url')}`;
+    const now = this.now();
+    const [session] = await insertMany(this.db, sessions, [
+      {
+        tokenHash: sha256(token),
+        userId: row._id,
+        createdAt: now,
+        expiresAt: now + this.options.sessionMs,
+      },
+    ]);
+    const user = toInfo(row);
+    return { token, principal: userPrincipal(user, session!), user };
+  }
+
+  /** The principal a session token stands for, or a 401 (unknown, ended, expired, disabled). */
+  async verify(token: string): Promise<Principal> {
+    if (!TOKEN_PATTERN.test(token)) throw unauthorized('Malformed session');
+    const [found] = await query(() =>
+      this.db
+        .select({ session: sessions, user: users })
+        .from(sessions)
+        .innerJoin(users, eq(users._id, sessions.userId))
+        .where(eq(sessions.tokenHash, sha256(token))),
+    );
+    if (!found || found.session.revokedAt !== null) throw unauthorized('Not signed in');
+    if (found.session.expiresAt <= this.now()) throw unauthorized('Session expired');
+    if (found.user.disabledAt !== null) throw unauthorized('User disabled');
+    return userPrincipal(toInfo(found.user), found.session);
+  }
+
+  /** Ends one session (sign-out). */
+  async endSession(sessionId: string): Promise<void> {
+    await query(() =>
+      this.db.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions._id, sessionId)),
+    );
+    this.options.revocations?.revoke(sessionId);
+  }
+
+  /** Ends every open session of a user. */
+  async endSessions(userId: string): Promise<void> {
+    const ended = await query(() =>
+      this.db
+        .update(sessions)
+        .set({ revokedAt: this.now() })
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .returning({ id: sessions._id }),
+    );
+    for (const { id } of ended) this.options.revocations?.revoke(id);
+  }
+}

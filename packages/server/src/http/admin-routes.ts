@@ -1,0 +1,129 @@
+// Administration, for admins only: users (with their role and campaigns), API keys and the
+// audit log. Every change is audited with the names of the fields changed, never secrets:
+// a one-time password or a new key is in the response once and nowhere else.
+import {
+  auditQuery,
+  createKeyRequest,
+  createUserRequest,
+  EarshotError,
+  parseOrThrow,
+  updateUserRequest,
+  type UpdateUserRequest,
+  type UserInfo,
+} from '@earshot/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { RouteDependencies } from './app.ts';
+
+const userParams = z.strictObject({ id: z.string().min(1).max(64) });
+const keyParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** Would this change leave no enabled admin? Then nobody could administer Earshot. */
+function removesLastAdmin(target: UserInfo, patch: UpdateUserRequest, all: UserInfo[]): boolean {
+  const demoted = (patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true;
+  if (target.role !== 'admin' || target.disabled || !demoted) return false;
+  return all.filter((u) => u.role === 'admin' && !u.disabled).length <= 1;
+}
+
+export function adminRoutes({
+  users,
+  keys,
+  access,
+  audit,
+  clock,
+}: RouteDependencies): FastifyPluginAsync {
+  return async (app) => {
+    const admin = access.guard('admin');
+
+    app.get('/users', { preHandler: admin }, async () => ({ users: await users.list() }));
+
+    app.post('/users', { preHandler: admin }, async (request, reply) => {
+      const body = parseOrThrow(createUserRequest, request.body, 'request body');
+      const created = await users.create(body);
+      await audit.record({
+        event: 'user_created',
+        actor: request.principal!,
+        target: created.user.username,
+        detail: { role: body.role, campaignIds: body.campaignIds },
+        ip: request.ip,
+      });
+      return reply.code(201).send(created);
+    });
+
+    app.patch('/users/:id', { preHandler: admin }, async (request) => {
+      const { id } = parseOrThrow(userParams, request.params, 'path');
+      const patch = parseOrThrow(updateUserRequest, request.body, 'request body');
+      const target = await users.get(id);
+      if (removesLastAdmin(target, patch, await users.list())) {
+        throw new EarshotError('conflict', 'This is the last enabled admin', {
+          fields: [{ field: patch.disabled ? 'disabled' : 'role', message: 'Keep one admin' }],
+        });
+      }
+      const user = await users.update(id, patch);
+      await audit.record({
+        event: 'user_updated',
+        actor: request.principal!,
+        target: user.username,
+        detail: {
+          fields: Object.keys(patch),
+          ...(patch.role !== undefined ? { role: patch.role } : {}),
+          ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
+          ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
+        },
+        ip: request.ip,
+      });
+      return { user };
+    });
+
+    app.post('/users/:id/password-reset', { preHandler: admin }, async (request) => {
+      const { id } = parseOrThrow(userParams, request.params, 'path');
+      const reset = await users.resetPassword(id);
+      await audit.record({
+        event: 'password_reset',
+        actor: request.principal!,
+        target: reset.user.username,
+        ip: request.ip,
+      });
+      return reset;
+    });
+
+    app.get('/keys', { preHandler: admin }, async () => ({ keys: await keys.list() }));
+
+    app.post('/keys', { preHandler: admin }, async (request, reply) => {
+      const body = parseOrThrow(createKeyRequest, request.body, 'request body');
+      const created = await keys.create({
+        name: body.name,
+        scopes: body.scopes,
+        ...(body.expiresInDays !== undefined
+          ? { expiresAt: clock() + body.expiresInDays * 86_400_000 }
+          : {}),
+      });
+      await audit.record({
+        event: 'key_created',
+        actor: request.principal!,
+        target: created.info.id,
+        detail: { name: body.name, scopes: body.scopes },
+        ip: request.ip,
+      });
+      return reply.code(201).send(created);
+    });
+
+    app.delete('/keys/:id', { preHandler: admin }, async (request) => {
+      const { id } = parseOrThrow(keyParams, request.params, 'path');
+      const key = await keys.revoke(id);
+      await audit.record({
+        event: 'key_revoked',
+        actor: request.principal!,
+        target: key.id,
+        detail: { name: key.name },
+        ip: request.ip,
+      });
+      return { key };
+    });
+
+    app.get('/audit', { preHandler: admin }, async (request) => {
+      const filter = parseOrThrow(auditQuery, request.query, 'query');
+      return { entries: await audit.list(filter) };
+    });
+  };
+}
