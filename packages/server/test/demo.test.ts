@@ -1,5 +1,5 @@
 // `npm start` as a newcomer runs it: the real entry point on the embedded database with the
-// simulator on. A supervisor connecting with the printed token sees the configured number of
+// simulator on. The admin, signed in with the printed one-time password, sees the configured number of
 // live calls within 15 s, each with transcripts, metrics and sentiment changing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot } from '../src/server.ts';
 import { runCli, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { NEW_PASSWORD, sessionCookie, signIn } from './support/users.ts';
 
 const CALLS = 12; // the default of --simulator-calls, as `npm start` runs it
 
@@ -28,13 +29,22 @@ describe('the live demo (npm start)', () => {
   it(`shows at least ${CALLS} live calls whose transcripts, metrics and sentiment change within 15 s`, async () => {
     // Exactly what `npm start` runs (node bin/earshot.js serve), on a fresh data directory.
     server = await startServerProcess(['--data-dir', dir]);
-    const token = /#token=(esk_\S+)/.exec(server.output())![1]!;
+    // The first start prints the admin's one-time password; sign in, change it, and watch.
+    const password = /one-time password\s+(\S+)/.exec(server.output())![1]!;
+    const cookie = sessionCookie(await signIn(server.url, 'admin', password));
+    const passwordChange = await fetch(`${server.url}/api/v1/session/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ currentPassword: password, newPassword: NEW_PASSWORD }),
+    });
+    expect(passwordChange.status).toBe(204);
     const began = Date.now();
     const url = `${server.url.replace('http', 'ws')}/api/v1/realtime`;
-    const socket = (u: string) => new WebSocket(u) as unknown as SocketLike;
+    const socket = (u: string) =>
+      new WebSocket(u, { headers: { cookie } }) as unknown as SocketLike;
 
     const board = new Map<string, Record<string, unknown>>();
-    const wallboard = new RealtimeClient({ url, token, socket });
+    const wallboard = new RealtimeClient({ url, socket });
     clients.push(wallboard);
     type BoardChange =
       { op: 'upsert'; entry: Record<string, unknown> } | { op: 'remove'; callId: string };
@@ -57,7 +67,7 @@ describe('the live demo (npm start)', () => {
         if (followed.has(callId) || entry.status === 'ended') continue;
         followed.add(callId);
         changed.set(callId, new Set());
-        const client = new RealtimeClient({ url, token, socket });
+        const client = new RealtimeClient({ url, socket });
         clients.push(client);
         client.subscribe<unknown, CallChange>(
           { kind: 'call', callId },

@@ -94,5 +94,40 @@ for (const kind of DATABASE_KINDS) {
       expect(end.status).toBe(409);
       expect(end.body.errors).toEqual([{ field: 'action', message: 'END_CALL needs a live call' }]);
     });
+
+    it('finds notes, bookmarks and flags again after the call’s live rows expire', async () => {
+      const search = (query: string) =>
+        t.request('GET', `/api/v1/annotations${query}`, undefined, {
+          authorization: `Bearer ${monitorKey}`,
+        });
+      t.clock.advance(61 * 60_000); // past the hour of retention after the call ended
+      await t.earshot.sweeper.runOnce();
+      expect(t.earshot.calls.snapshot('act-1')).toBeUndefined();
+      expect(
+        (
+          await t.request('GET', '/api/v1/calls/act-1/actions', undefined, {
+            authorization: `Bearer ${monitorKey}`,
+          })
+        ).status,
+      ).toBe(404);
+
+      const all = await search('?callId=act-1');
+      expect(all.status).toBe(200);
+      const annotations = all.body.annotations as Array<Record<string, unknown>>;
+      // The coaching was an action on the call, not an annotation. Newest first.
+      expect(annotations.map((a) => [a.action, a.details]).sort()).toEqual([
+        ['ADD_NOTE', 'Follow up Friday'],
+        ['BOOKMARK_MOMENT', '2:15 price objection'],
+        ['FLAG_FOR_REVIEW', 'Check the quote'],
+      ]);
+      const times = annotations.map((a) => a.createdAt as number);
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(annotations[0]).toMatchObject({ callId: 'act-1', supervisorName: 'Ada Supervisor' });
+      const flags = await search('?action=FLAG_FOR_REVIEW');
+      expect((flags.body.annotations as unknown[]).length).toBe(1);
+      const bad = await search('?action=COACH_AGENT');
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body.errors)).toContain('action');
+    });
   });
 }

@@ -1,0 +1,448 @@
+// Console sign-in: scrypt-hashed passwords, an HttpOnly SameSite session cookie with expiry,
+// sign-out, the one-time password that must be changed first, sessions ended by expiry,
+// sign-out or an admin (401 on HTTP, open sockets closed with 4401), sign-in rate limits,
+// cross-site requests refused, extra fields refused without effect, and the audit log.
+import type { AuditEntry } from '@earshot/protocol';
+import { eq, sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config.ts';
+import { createEarshot, type Earshot } from '../src/server.ts';
+import { auditLog, users as usersTable } from '../src/store/schema.ts';
+import { DATABASE_KINDS, createPostgresDatabase, postgresAvailable } from './support/databases.ts';
+import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
+import { NEW_PASSWORD, sessionCookie, signIn, signedInUser } from './support/users.ts';
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !postgresAvailable)(
+    `sign-in and sessions [${kind}]`,
+    () => {
+      let earshot: Earshot;
+      let base: string;
+      let drop: (() => Promise<void>) | undefined;
+      let ingestKey: string;
+      let salesId: string;
+      const clock = { now: Date.parse('2026-11-24T09:00:00.000Z') };
+
+      beforeAll(async () => {
+        const database = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+        drop = database?.drop;
+        earshot = await createEarshot(
+          loadConfig(
+            {
+              'data-dir': 'memory://',
+              port: '0',
+              'session-hours': '1',
+              'sign-in-attempts': '5',
+              ...(database ? { 'database-url': database.url } : {}),
+            },
+            {},
+          ),
+          pino({ level: 'silent' }),
+          { clock: () => clock.now },
+        );
+        base = await earshot.listen();
+        ingestKey = (await earshot.keys.create({ name: 'pipe', scopes: ['ingest'] })).key;
+        const manageKey = (await earshot.keys.create({ name: 'setup', scopes: ['manage'] })).key;
+        const created = await fetch(`${base}/api/v1/campaigns`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${manageKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(SALES_CAMPAIGN),
+        });
+        salesId = ((await created.json()) as { campaign: { _id: string } }).campaign._id;
+      });
+      afterAll(async () => {
+        await earshot.close();
+        await drop?.();
+      });
+
+      const api = (path: string, init: RequestInit & { cookie?: string } = {}) =>
+        fetch(`${base}/api/v1${path}`, {
+          ...init,
+          headers: {
+            ...(init.body ? { 'content-type': 'application/json' } : {}),
+            ...(init.cookie ? { cookie: init.cookie } : {}),
+            ...(init.headers as Record<string, string> | undefined),
+          },
+        });
+
+      async function auditEntries(): Promise<AuditEntry[]> {
+        return earshot.audit.list({ limit: 500 });
+      }
+
+      /** Opens a realtime socket with a cookie; resolves with how it later closes. */
+      async function openSocket(cookie: string) {
+        const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime`, {
+          headers: { cookie },
+        });
+        const closed = new Promise<number>((resolve) =>
+          socket.on('close', (code) => resolve(code)),
+        );
+        await new Promise<void>((resolve, reject) => {
+          socket.on('message', (data) => {
+            if (JSON.parse(String(data)).type === 'ready') resolve();
+          });
+          socket.once('error', reject);
+        });
+        return { socket, closed };
+      }
+
+      it('creates the first admin once, with a one-time password', async () => {
+        const first = await earshot.users.ensureAdmin();
+        expect(first?.username).toBe('admin');
+        expect(first!.password.length).toBeGreaterThanOrEqual(20);
+        expect(await earshot.users.ensureAdmin()).toBeUndefined();
+        const [row] = await earshot.store.database.db
+          .select()
+          .from(usersTable)
+          .where(eq(usersTable.username, 'admin'));
+        // Only a scrypt hash is stored, never the password.
+        expect(row!.passwordHash).toMatch(/^scrypt\$32768\$8\$3\$/);
+        expect(row!.passwordHash).not.toContain(first!.password);
+        expect(row!.mustChangePassword).toBe(true);
+
+        // Signed in on the one-time password, only changing it is allowed.
+        const response = await signIn(base, 'admin', first!.password);
+        expect(response.status).toBe(200);
+        const cookie = sessionCookie(response);
+        expect((await api('/users', { cookie })).status).toBe(403);
+        expect(
+          ((await (await api('/users', { cookie })).json()) as { detail: string }).detail,
+        ).toBe('Change your one-time password first');
+        const session = (await (await api('/session', { cookie })).json()) as {
+          user: { mustChangePassword: boolean };
+        };
+        expect(session.user.mustChangePassword).toBe(true);
+        const tooShort = await api('/session/password', {
+          method: 'POST',
+          cookie,
+          body: JSON.stringify({ currentPassword: first!.password, newPassword: 'short' }),
+        });
+        expect(tooShort.status).toBe(400);
+        expect(JSON.stringify(await tooShort.json())).toContain('newPassword');
+        const changed = await api('/session/password', {
+          method: 'POST',
+          cookie,
+          body: JSON.stringify({ currentPassword: first!.password, newPassword: NEW_PASSWORD }),
+        });
+        expect(changed.status).toBe(204);
+        expect((await api('/users', { cookie })).status).toBe(200);
+        // The one-time password no longer works; the new one does.
+        expect((await signIn(base, 'admin', first!.password)).status).toBe(401);
+        expect((await signIn(base, 'admin', NEW_PASSWORD)).status).toBe(200);
+      });
+
+      it('sets an HttpOnly, SameSite=Strict cookie that expires with the session', async () => {
+        const user = await signedInUser(earshot, base, {
+          username: 'cookie-check',
+          role: 'viewer',
+        });
+        const response = await signIn(base, user.username, user.password);
+        const header = response.headers.get('set-cookie')!;
+        expect(header).toMatch(/^earshot_session=ess_[A-Za-z0-9_-]{43};/);
+        expect(header).toContain('HttpOnly');
+        expect(header).toContain('SameSite=Strict');
+        expect(header).toContain('Path=/');
+        expect(header).toContain('Max-Age=3600');
+        const body = (await response.json()) as {
+          user: Record<string, unknown>;
+          permissions: string[];
+        };
+        expect(body.user).toMatchObject({ username: 'cookie-check', role: 'viewer' });
+        expect(body.user).not.toHaveProperty('passwordHash');
+        expect(body.permissions).toEqual(['calls:watch', 'campaigns:read']);
+      });
+
+      it('answers a wrong password, an unknown user and a disabled user alike, with 401', async () => {
+        const user = await signedInUser(earshot, base, { username: 'alike', role: 'viewer' });
+        const wrong = await signIn(base, 'alike', 'not the password');
+        const unknown = await signIn(base, 'nobody-here', 'whatever');
+        await earshot.users.update('alike', { disabled: true });
+        const disabled = await signIn(base, 'alike', user.password);
+        for (const response of [wrong, unknown, disabled]) {
+          expect(response.status).toBe(401);
+          expect(response.headers.get('content-type')).toContain('application/problem+json');
+          expect(((await response.json()) as { detail: string }).detail).toBe(
+            'Wrong username or password',
+          );
+          expect(response.headers.get('set-cookie')).toBeNull();
+        }
+        // Disabling ended the session the user already had.
+        expect((await api('/session', { cookie: user.cookie })).status).toBe(401);
+      });
+
+      it('signs out: the cookie is cleared, refused from then on, and its socket closes', async () => {
+        const user = await signedInUser(earshot, base, { username: 'leaver', role: 'supervisor' });
+        const { closed } = await openSocket(user.cookie);
+        const out = await api('/session', { method: 'DELETE', cookie: user.cookie });
+        expect(out.status).toBe(204);
+        expect(out.headers.get('set-cookie')).toMatch(
+          /earshot_session=;.*Expires=Thu, 01 Jan 1970/,
+        );
+        expect(await closed).toBe(4401);
+        expect((await api('/session', { cookie: user.cookie })).status).toBe(401);
+      });
+
+      it('refuses an expired session with 401', async () => {
+        const user = await signedInUser(earshot, base, { username: 'expiring', role: 'viewer' });
+        expect((await api('/session', { cookie: user.cookie })).status).toBe(200);
+        clock.now += 3_600_000; // the session lasts one hour (--session-hours 1)
+        const refused = await api('/session', { cookie: user.cookie });
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as { detail: string }).detail).toBe('Session expired');
+      });
+
+      it('closes a socket at the moment its session expires', async () => {
+        const short = await createEarshot(
+          loadConfig({ 'data-dir': 'memory://', port: '0', 'session-hours': '0.001' }, {}),
+          pino({ level: 'silent' }),
+        );
+        try {
+          const shortBase = await short.listen();
+          const user = await signedInUser(short, shortBase, { username: 'brief', role: 'viewer' });
+          const opened = Date.now();
+          const socket = new WebSocket(`${shortBase.replace('http', 'ws')}/api/v1/realtime`, {
+            headers: { cookie: user.cookie },
+          });
+          const code = await new Promise<number>((resolve) => socket.on('close', resolve));
+          expect(code).toBe(4401);
+          expect(Date.now() - opened).toBeLessThan(3_700); // 3.6 s sessions
+          const refused = await fetch(`${shortBase}/api/v1/session`, {
+            headers: { cookie: user.cookie },
+          });
+          expect(refused.status).toBe(401);
+        } finally {
+          await short.close();
+        }
+      });
+
+      it('limits sign-in attempts per username with 429 and Retry-After', async () => {
+        let last: Response | undefined;
+        for (let i = 0; i < 6; i++) last = await signIn(base, 'guessed', `guess ${i}`);
+        expect(last!.status).toBe(429);
+        expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+        // Another username is not held back by it.
+        expect((await signIn(base, 'someone-else', 'guess')).status).toBe(401);
+      });
+
+      it('refuses a cookie-authenticated change from another site', async () => {
+        const user = await signedInUser(earshot, base, { username: 'csrf', role: 'supervisor' });
+        const response = await api('/session/password', {
+          method: 'POST',
+          cookie: user.cookie,
+          headers: { origin: 'https://evil.example' },
+          body: JSON.stringify({
+            currentPassword: user.password,
+            newPassword: 'changed by evil!!',
+          }),
+        });
+        expect(response.status).toBe(403);
+        expect(JSON.stringify(await response.json())).toContain('(origin)');
+        expect((await signIn(base, 'csrf', user.password)).status).toBe(200);
+      });
+
+      it('refuses extra fields (role, campaignIds, supervisorId) and changes nothing', async () => {
+        const admin = await signedInUser(earshot, base, { username: 'boss', role: 'admin' });
+        const viewer = await signedInUser(earshot, base, { username: 'climber', role: 'viewer' });
+        await fetch(`${base}/api/v1/calls`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(startRequest('extra-1')),
+        });
+        const before = await earshot.store.database.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(auditLog);
+
+        const attempts: Array<[string, string, string, unknown, string]> = [
+          [
+            'POST',
+            '/session',
+            '',
+            { username: 'climber', password: viewer.password, role: 'admin' },
+            'role',
+          ],
+          [
+            'POST',
+            '/session/password',
+            viewer.cookie,
+            { currentPassword: viewer.password, newPassword: NEW_PASSWORD + '!', role: 'admin' },
+            'role',
+          ],
+          [
+            'POST',
+            '/calls/extra-1/actions',
+            admin.cookie,
+            { action: 'ADD_NOTE', details: 'x', supervisorId: 'someone-else' },
+            'supervisorId',
+          ],
+          [
+            'POST',
+            '/calls/extra-1/actions',
+            admin.cookie,
+            { action: 'ADD_NOTE', details: 'x', campaignId: 'f'.repeat(8) },
+            'campaignId',
+          ],
+          [
+            'PATCH',
+            `/users/${viewer.id}`,
+            admin.cookie,
+            { role: 'admin', passwordHash: 'x' },
+            'passwordHash',
+          ],
+          [
+            'POST',
+            '/users',
+            admin.cookie,
+            { username: 'sneaky', displayName: 'S', role: 'viewer', mustChangePassword: false },
+            'mustChangePassword',
+          ],
+          [
+            'POST',
+            '/keys',
+            admin.cookie,
+            { name: 'k', scopes: ['monitor'], campaigns: ['a'] },
+            'campaigns',
+          ],
+        ];
+        for (const [method, path, cookie, body, field] of attempts) {
+          const response = await api(path, { method, cookie, body: JSON.stringify(body) });
+          expect(response.status, path).toBe(400);
+          const problem = (await response.json()) as { errors: Array<{ field: string }> };
+          expect(problem.errors.map((e) => e.field).join(' '), path).toContain(field);
+        }
+        // Nothing changed: the viewer is still a viewer with the same password, no action,
+        // no user and no key was made, and only sign-ins were audited.
+        expect((await earshot.users.get('climber')).role).toBe('viewer');
+        expect((await signIn(base, 'climber', viewer.password)).status).toBe(200);
+        expect(earshot.calls.snapshot('extra-1')!.supervisorActions).toHaveLength(0);
+        await expect(earshot.users.get('sneaky')).rejects.toThrow(/No user/);
+        expect((await earshot.keys.list()).map((k) => k.name)).not.toContain('k');
+        const after = await earshot.store.database.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(auditLog);
+        const added = (await auditEntries()).slice(0, after[0]!.n - before[0]!.n);
+        expect(added.map((e) => e.event)).toEqual(['sign_in']);
+      });
+
+      it('audits sign-ins, refusals, actions and changes, with no transcript text or secrets', async () => {
+        const admin = await signedInUser(earshot, base, { username: 'auditor', role: 'admin' });
+        const viewer = await signedInUser(earshot, base, {
+          username: 'watcher',
+          role: 'viewer',
+          campaignIds: [salesId],
+        });
+        await signIn(base, 'watcher', 'wrong password');
+        // A refused action, a supervisor action with a note that quotes the customer, and config changes.
+        await fetch(`${base}/api/v1/calls`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(startRequest('audit-1')),
+        });
+        await fetch(`${base}/api/v1/calls/audit-1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            events: [
+              {
+                type: 'transcript',
+                seq: 1,
+                segmentId: 's1',
+                speaker: 'customer',
+                text: 'My mother maiden name is Quibbleworth',
+                isFinal: true,
+                timestamp: '0:03',
+              },
+            ],
+          }),
+        });
+        expect(
+          (
+            await api('/calls/audit-1/actions', {
+              method: 'POST',
+              cookie: viewer.cookie,
+              body: JSON.stringify({ action: 'END_CALL' }),
+            })
+          ).status,
+        ).toBe(403);
+        expect(
+          (
+            await api('/calls/audit-1/actions', {
+              method: 'POST',
+              cookie: admin.cookie,
+              body: JSON.stringify({ action: 'ADD_NOTE', details: 'Customer said Quibbleworth' }),
+            })
+          ).status,
+        ).toBe(201);
+        const madeKey = await api('/keys', {
+          method: 'POST',
+          cookie: admin.cookie,
+          body: JSON.stringify({ name: 'wallboard tv', scopes: ['monitor'] }),
+        });
+        const { key } = (await madeKey.json()) as { key: string };
+        const madeUser = await api('/users', {
+          method: 'POST',
+          cookie: admin.cookie,
+          body: JSON.stringify({ username: 'newbie', displayName: 'Newbie', role: 'supervisor' }),
+        });
+        const { password } = (await madeUser.json()) as { password: string };
+        await api('/users/newbie', {
+          method: 'PATCH',
+          cookie: admin.cookie,
+          body: JSON.stringify({ role: 'viewer' }),
+        });
+
+        // Only admins read the log.
+        expect((await api('/audit', { cookie: viewer.cookie })).status).toBe(403);
+        const read = await api('/audit?limit=500', { cookie: admin.cookie });
+        expect(read.status).toBe(200);
+        const { entries } = (await read.json()) as { entries: AuditEntry[] };
+        const events = entries.map((e) => e.event);
+        for (const event of [
+          'sign_in',
+          'sign_in_failed',
+          'password_changed',
+          'access_refused',
+          'supervisor_action',
+          'key_created',
+          'user_created',
+          'user_updated',
+        ] as const) {
+          expect(events, event).toContain(event);
+        }
+        expect(entries.find((e) => e.event === 'sign_in_failed')).toMatchObject({
+          actorKind: 'anonymous',
+          target: 'watcher',
+        });
+        expect(
+          entries.find((e) => e.event === 'access_refused' && e.target?.includes('actions')),
+        ).toMatchObject({
+          target: 'POST /api/v1/calls/:callId/actions',
+          detail: { status: 403, needed: 'act:END_CALL' },
+        });
+        expect(entries.find((e) => e.event === 'supervisor_action')).toMatchObject({
+          actorName: 'auditor',
+          target: 'audit-1',
+          detail: { action: 'ADD_NOTE' },
+        });
+        // Nothing said on the call, no note text, no password, key or session token.
+        const everything = JSON.stringify(entries);
+        for (const secret of [
+          'Quibbleworth',
+          password,
+          key,
+          key.split('_')[2]!,
+          NEW_PASSWORD,
+          admin.cookie.split('=')[1]!,
+        ]) {
+          expect(everything).not.toContain(secret);
+        }
+        // Append-only: the database refuses to change or delete an entry.
+        await expect(
+          earshot.store.database.db.update(auditLog).set({ event: 'sign_in' }),
+        ).rejects.toThrow();
+        await expect(earshot.store.database.db.delete(auditLog)).rejects.toThrow();
+      });
+    },
+  );
+}
