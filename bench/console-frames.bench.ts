@@ -11,6 +11,7 @@ import {
   chromiumAvailable,
   CHROMIUM,
   launchBrowser,
+  signInThroughForm,
   startConsoleServer,
 } from '../packages/web/test/support/browser.ts';
 import { percentile } from './support/measure.ts';
@@ -79,7 +80,9 @@ export async function run(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    await page.goto(`${server.base}/#token=${server.monitorKey}`);
+    await page.goto(server.base);
+    await signInThroughForm(page, 'ada', await server.user('ada', 'Ada Supervisor', 'admin'));
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
     const opened = performance.now();
     await page.goto(`${server.base}/calls/${CALL}`);
     await page.locator(`[data-segment="l${LINES - 1}"]`).waitFor({ timeout: 60_000 });

@@ -1,10 +1,16 @@
 // Takes the screenshots kept in docs/screenshots: the wallboard and the LiveCallMonitorModal
-// mid-call, at 1280×720 and on a tablet, from the real server with the demo's simulated calls.
+// mid-call, at 1280×720 and on a tablet, the sign-in form and the admin screen, from the real
+// server with the demo's simulated calls.
 //   npm run screenshots   (needs Chromium; about a minute)
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Simulator } from '@earshot/simulator';
-import { buildConsole, launchBrowser, startConsoleServer } from '../test/support/browser.ts';
+import {
+  buildConsole,
+  launchBrowser,
+  signInThroughForm,
+  startConsoleServer,
+} from '../test/support/browser.ts';
 
 const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const SETTLE_S = Number(process.env.SCREENSHOT_SETTLE_S ?? 40);
@@ -24,10 +30,19 @@ await simulator.start();
 console.log(`letting 12 simulated calls run for ${SETTLE_S} s…`);
 await new Promise((resolve) => setTimeout(resolve, SETTLE_S * 1000));
 
+// A supervisor of every campaign the simulator plays, and an admin for the admin screen.
+const campaigns = (await server.earshot.store.campaigns.list({})).map((c) => c.name);
+const adaPassword = await server.user('ada', 'Ada Supervisor', 'supervisor', campaigns);
+const ritaPassword = await server.user('rita', 'Rita Admin', 'admin');
+
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  await page.goto(`${server.base}/#token=${server.monitorKey}`);
+  await page.goto(server.base);
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+  await page.screenshot({ path: `${OUT}sign-in.png` });
+  console.log('sign-in.png');
+  await signInThroughForm(page, 'ada', adaPassword);
   await page.locator('tr[data-call-id]').first().waitFor();
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${OUT}wallboard.png` });
@@ -42,12 +57,21 @@ try {
   console.log('monitor.png');
 
   const tablet = await browser.newPage({ viewport: { width: 820, height: 1180 } });
-  await tablet.goto(`${server.base}/#token=${server.monitorKey}`);
   await tablet.goto(`${server.base}/calls/${encodeURIComponent(callId)}`);
+  await signInThroughForm(tablet, 'ada', adaPassword);
   await tablet.getByRole('dialog').waitFor();
   await tablet.waitForTimeout(2500);
   await tablet.screenshot({ path: `${OUT}monitor-tablet.png` });
   console.log('monitor-tablet.png');
+
+  const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await admin.goto(`${server.base}/admin`);
+  await signInThroughForm(admin, 'rita', ritaPassword);
+  await admin.getByRole('heading', { name: 'Administration' }).waitFor();
+  await admin.getByTestId('audit').locator('tbody tr').first().waitFor();
+  await admin.waitForTimeout(500);
+  await admin.screenshot({ path: `${OUT}admin.png`, fullPage: true });
+  console.log('admin.png');
 } finally {
   await browser.close();
   await simulator.stop();

@@ -1,9 +1,12 @@
 // The console: a connection banner, the wallboard, and the monitor modal when the URL names a
-// call (/calls/<callId>), so a link to a call can be shared. Without a key, a sign-in form.
+// call (/calls/<callId>), so a link to a call can be shared; /admin for admins. Signed out, a
+// sign-in form; on a one-time password, the form that replaces it.
+import type { SessionInfo } from '@earshot/protocol';
 import { useEffect, useState } from 'react';
+import { AdminScreen } from './admin/admin-screen.tsx';
 import { CallMonitorModal } from './monitor/call-monitor-modal.tsx';
 import { disconnect, useConnection } from './realtime.ts';
-import { currentToken, signIn, signOut } from './session.ts';
+import { api, loadSession, problemText, SessionContext, signIn, signOut } from './session.ts';
 import { Wallboard } from './wallboard.tsx';
 
 function callIdFromPath(path: string): string | undefined {
@@ -63,36 +66,123 @@ function ConnectionBanner() {
   );
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
-  const [key, setKey] = useState('');
+function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
   return (
     <main className="sign-in">
       <h1>Earshot</h1>
       <form
+        aria-label="Sign in"
         onSubmit={(e) => {
           e.preventDefault();
-          signIn(key);
-          onSignedIn();
+          setBusy(true);
+          setError(undefined);
+          signIn(username, password)
+            .then(onSignedIn, (failure: unknown) => setError(problemText(failure)))
+            .finally(() => setBusy(false));
         }}
       >
         <label>
-          Supervisor key
+          Username
           <input
-            type="password"
-            value={key}
+            value={username}
             required
-            autoComplete="off"
-            placeholder="esk_…"
-            onChange={(e) => setKey(e.target.value)}
+            autoComplete="username"
+            autoCapitalize="none"
+            onChange={(e) => setUsername(e.target.value)}
           />
         </label>
-        <button type="submit" className="primary">
+        <label>
+          Password
+          <input
+            type="password"
+            value={password}
+            required
+            autoComplete="current-password"
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
           Sign in
         </button>
         <p className="muted">
-          <code>npm start</code> prints a link that signs you in, or create a key with{' '}
-          <code>earshot keys create --name you --scope monitor</code>.
+          The first start of the server prints a one-time password for <code>admin</code>. An admin
+          creates everyone else&apos;s account.
         </p>
+      </form>
+    </main>
+  );
+}
+
+/** A one-time password must be replaced before anything else. */
+function ChangePassword({ onChanged }: { onChanged: () => void }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <main className="sign-in">
+      <h1>Choose your password</h1>
+      <form
+        aria-label="Choose your password"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (next !== repeat) return setError('The new passwords differ');
+          setError(undefined);
+          api('POST', '/api/v1/session/password', {
+            currentPassword: current,
+            newPassword: next,
+          }).then(onChanged, (failure: unknown) => setError(problemText(failure)));
+        }}
+      >
+        <p className="muted">You signed in with a one-time password. Choose your own to go on.</p>
+        <label>
+          One-time password
+          <input
+            type="password"
+            value={current}
+            required
+            autoComplete="current-password"
+            onChange={(e) => setCurrent(e.target.value)}
+          />
+        </label>
+        <label>
+          New password (at least 12 characters)
+          <input
+            type="password"
+            value={next}
+            required
+            minLength={12}
+            autoComplete="new-password"
+            onChange={(e) => setNext(e.target.value)}
+          />
+        </label>
+        <label>
+          New password again
+          <input
+            type="password"
+            value={repeat}
+            required
+            autoComplete="new-password"
+            onChange={(e) => setRepeat(e.target.value)}
+          />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary">
+          Save and continue
+        </button>
       </form>
     </main>
   );
@@ -100,29 +190,86 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 
 export function App() {
   const [path, navigate] = usePath();
-  const [signedIn, setSignedIn] = useState(currentToken() !== undefined);
-  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  const [session, setSession] = useState<SessionInfo | undefined | 'loading'>('loading');
+  const connection = useConnection();
+  const refresh = () => loadSession().then(setSession, () => setSession(undefined));
+
+  useEffect(() => {
+    void refresh();
+  }, []);
+  // A socket closed for its credentials means the session ended (expired, signed out
+  // elsewhere, or changed by an admin): ask the server, and show sign-in if so.
+  useEffect(() => {
+    if (session === 'loading' || session === undefined) return;
+    if (connection.state !== 'closed') return;
+    void loadSession().then((current) => {
+      if (!current) {
+        disconnect();
+        setSession(undefined);
+      }
+    });
+  }, [connection.state, session]);
+
+  if (session === 'loading') return null;
+  if (!session) return <SignIn onSignedIn={setSession} />;
+  if (session.user.mustChangePassword) return <ChangePassword onChanged={() => void refresh()} />;
   const callId = callIdFromPath(path);
+  const admin = session.permissions.includes('admin');
+  const onAdmin = path === '/admin' && admin;
   return (
-    <div className="console">
-      <nav className="top-bar" aria-label="Console">
-        <span className="brand">Earshot</span>
-        <ConnectionBanner />
-        <button
-          type="button"
-          onClick={() => {
-            signOut();
-            disconnect();
-            setSignedIn(false);
-          }}
-        >
-          Sign out
-        </button>
-      </nav>
-      <main>
-        <Wallboard onOpen={(id) => navigate(`/calls/${encodeURIComponent(id)}`)} />
-      </main>
-      {callId && <CallMonitorModal key={callId} callId={callId} onClose={() => navigate('/')} />}
-    </div>
+    <SessionContext.Provider value={session}>
+      <div className="console">
+        <nav className="top-bar" aria-label="Console">
+          <span className="brand">Earshot</span>
+          {admin && (
+            <div className="tabs">
+              <a
+                href="/"
+                aria-current={onAdmin ? undefined : 'page'}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/');
+                }}
+              >
+                Wallboard
+              </a>
+              <a
+                href="/admin"
+                aria-current={onAdmin ? 'page' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/admin');
+                }}
+              >
+                Admin
+              </a>
+            </div>
+          )}
+          <ConnectionBanner />
+          <span className="who" data-testid="who">
+            {session.user.displayName} <span className="muted">· {session.user.role}</span>
+          </span>
+          <button
+            type="button"
+            onClick={() => {
+              void signOut().then(() => {
+                disconnect();
+                setSession(undefined);
+              });
+            }}
+          >
+            Sign out
+          </button>
+        </nav>
+        <main>
+          {onAdmin ? (
+            <AdminScreen />
+          ) : (
+            <Wallboard onOpen={(id) => navigate(`/calls/${encodeURIComponent(id)}`)} />
+          )}
+        </main>
+        {callId && <CallMonitorModal key={callId} callId={callId} onClose={() => navigate('/')} />}
+      </div>
+    </SessionContext.Provider>
   );
 }

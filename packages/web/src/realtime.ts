@@ -4,7 +4,7 @@
 import { applyCallChanges, RealtimeClient, type ConnectionState } from '@earshot/client';
 import type { CallChange, CallSnapshot, WallboardChange, WallboardEntry } from '@earshot/protocol';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { currentToken, realtimeUrl } from './session.ts';
+import { realtimeUrl } from './session.ts';
 
 /** What the wallboard shows of one call. */
 export type WallboardRow = WallboardEntry;
@@ -28,7 +28,6 @@ function setConnection(next: Connection): void {
 export function realtime(): RealtimeClient {
   client ??= new RealtimeClient({
     url: realtimeUrl(),
-    token: currentToken(),
     socket: (url) => new WebSocket(url) as never,
     onStateChange: (state, detail) =>
       setConnection({ ...connection, state, ...(detail ? { detail } : { detail: undefined }) }),

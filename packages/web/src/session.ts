@@ -1,28 +1,8 @@
-// Who the console is signed in as. Until password sign-in exists, a supervisor signs in with a
-// monitor-scope key: `npm start` prints a link carrying one in the URL fragment (never sent to
-// the server in a request line), which is moved to sessionStorage and removed from the URL.
-import type { Problem } from '@earshot/protocol';
-
-const STORAGE_KEY = 'earshot.token';
-
-export function takeTokenFromUrl(): void {
-  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-  if (!match) return;
-  sessionStorage.setItem(STORAGE_KEY, decodeURIComponent(match[1]!));
-  history.replaceState(null, '', window.location.pathname + window.location.search);
-}
-
-export function currentToken(): string | undefined {
-  return sessionStorage.getItem(STORAGE_KEY) ?? undefined;
-}
-
-export function signIn(token: string): void {
-  sessionStorage.setItem(STORAGE_KEY, token.trim());
-}
-
-export function signOut(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
-}
+// Who the console is signed in as. Sign-in posts a username and password; the server answers
+// with an HttpOnly session cookie that scripts cannot read, and the browser sends it with
+// every request and on the realtime socket. GET /session says who we are and what we may do.
+import type { Permission, Problem, SessionInfo } from '@earshot/protocol';
+import { createContext, useContext } from 'react';
 
 export function realtimeUrl(): string {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -36,16 +16,19 @@ export class ApiError extends Error {
   }
 }
 
-/** POSTs JSON with the session's key; resolves with the body or throws ApiError. */
-export async function postJson<T>(path: string, body: unknown): Promise<T> {
+/** One API request with the session cookie; resolves with the body or throws ApiError. */
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(path, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${currentToken() ?? ''}`,
-    },
-    body: JSON.stringify(body),
+    method,
+    credentials: 'same-origin',
+    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+  if (response.status === 204) return undefined as T;
   const data: unknown = await response.json().catch(() => ({}));
   if (!response.ok) {
     throw new ApiError(
@@ -56,8 +39,46 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
             title: response.statusText || 'Request failed',
             status: response.status,
             detail: `HTTP ${response.status}`,
+            kind: 'internal',
           } as Problem),
     );
   }
   return data as T;
+}
+
+export function postJson<T>(path: string, body: unknown): Promise<T> {
+  return api<T>('POST', path, body);
+}
+
+/** The message to show for a failed request: the first field named, or the detail. */
+export function problemText(error: unknown): string {
+  const problem = error instanceof ApiError ? error.problem : undefined;
+  const issue = problem?.errors?.[0];
+  return issue ? `${issue.field}: ${issue.message}` : (problem?.detail ?? String(error));
+}
+
+/** The current session, or undefined when signed out (or the session ended). */
+export async function loadSession(): Promise<SessionInfo | undefined> {
+  try {
+    return await api<SessionInfo>('GET', '/api/v1/session');
+  } catch (error) {
+    if (error instanceof ApiError && error.problem.status === 401) return undefined;
+    throw error;
+  }
+}
+
+export function signIn(username: string, password: string): Promise<SessionInfo> {
+  return api<SessionInfo>('POST', '/api/v1/session', { username, password });
+}
+
+export async function signOut(): Promise<void> {
+  await api('DELETE', '/api/v1/session').catch(() => undefined);
+}
+
+export const SessionContext = createContext<SessionInfo | undefined>(undefined);
+
+/** Whether the signed-in user holds a permission (the server checks again on every request). */
+export function useCan(): (permission: Permission) => boolean {
+  const session = useContext(SessionContext);
+  return (permission) => session?.permissions.includes(permission) ?? false;
 }

@@ -1,7 +1,8 @@
-// The console end to end, in Chromium against the real server and database: the wallboard
-// shows a call as soon as ingest starts it; the modal opens from the board and by URL; an
+// The console end to end, in Chromium against the real server and database: a supervisor
+// signs in with a one-time password and replaces it; the wallboard shows a call as soon as ingest starts it; the modal opens from the board and by URL; an
 // interim line becomes final in place; metrics change on the 5 s tick; each of the seven
-// supervisor actions is taken and appears in the log; the call ends and leaves the board.
+// supervisor actions is taken and appears in the log; the call ends and leaves the board; a
+// viewer is offered no actions; an admin creates a user and reads the audit log; sign-out.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SALES_CAMPAIGN, startRequest } from '../../server/test/support/scripted-call.ts';
@@ -9,6 +10,7 @@ import {
   buildConsole,
   chromiumAvailable,
   launchBrowser,
+  signInThroughForm,
   startConsoleServer,
   type ConsoleServer,
 } from './support/browser.ts';
@@ -18,6 +20,8 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let seq = 0;
+  /** Ada's password once she has replaced her one-time password. */
+  const ADA_PASSWORD = 'my own supervisor passphrase';
   const CALL = 'e2e-call-1';
   const events = (...list: Array<Record<string, unknown>>) =>
     server.send('POST', `/api/v1/calls/${CALL}/events`, {
@@ -37,12 +41,33 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     await server?.close();
   });
 
-  it('signs in from the printed link and shows the connection as live', async () => {
-    await page.goto(`${server.base}/#token=${server.monitorKey}`);
+  it('signs in with a one-time password, replaces it, and shows the connection as live', async () => {
+    const sales = await server.earshot.store.campaigns.findByName(SALES_CAMPAIGN.name);
+    const { password } = await server.earshot.users.create({
+      username: 'ada',
+      displayName: 'Ada Supervisor',
+      role: 'supervisor',
+      campaignIds: [sales!._id],
+    });
+    await page.goto(server.base);
+    await signInThroughForm(page, 'ada', 'not her password');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong username');
+    await signInThroughForm(page, 'ada', password);
+    const form = page.getByRole('form', { name: 'Choose your password' });
+    await form.waitFor();
+    await form.getByLabel('One-time password').fill(password);
+    await form.getByLabel('New password (at least 12 characters)').fill(ADA_PASSWORD);
+    await form.getByLabel('New password again').fill(ADA_PASSWORD);
+    await form.getByRole('button', { name: 'Save and continue' }).click();
     await page.getByRole('heading', { name: 'Live calls' }).waitFor();
     await page.locator('.connection[data-state="live"]').waitFor();
-    // The key left the URL for sessionStorage.
-    expect(page.url()).toBe(`${server.base}/`);
+    expect(await page.getByTestId('who').textContent()).toContain('Ada Supervisor');
+    // The session cookie is HttpOnly: the page's scripts cannot read it.
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
+      ),
+    ).toBe('');
   });
 
   it('shows a call on the wallboard as soon as ingest starts it', async () => {
@@ -205,17 +230,14 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
       ].sort(),
     );
     const text = await log.textContent();
-    expect(text).toContain('Ada Supervisor'); // who acted, from the key, not the page
+    expect(text).toContain('Ada Supervisor'); // who acted, from the session, not the page
     expect(text).toContain('retention-queue');
     // A missing required field is refused by the server with the field named.
     const response = await page.evaluate(async (callId) => {
-      // Runs in the page, where sessionStorage exists.
-      const token = (
-        globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }
-      ).sessionStorage.getItem('earshot.token');
+      // Runs in the page, which sends its session cookie.
       const r = await fetch(`/api/v1/calls/${callId}/actions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ action: 'COACH_AGENT' }),
       });
       return { status: r.status, body: (await r.json()) as { errors: Array<{ field: string }> } };
@@ -226,8 +248,8 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
 
   it('opens the same call from a shared link, and Esc closes the modal', async () => {
     const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
-    await other.goto(`${server.base}/#token=${server.monitorKey}`);
     await other.goto(`${server.base}/calls/${CALL}`);
+    await signInThroughForm(other, 'ada', ADA_PASSWORD);
     await other.getByRole('dialog', { name: /Dana Whitfield/ }).waitFor();
     await other.keyboard.press('Escape');
     await expect.poll(() => other.url()).toBe(`${server.base}/`);
@@ -242,5 +264,78 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     const row = page.locator(`tr[data-call-id="${CALL}"]`);
     await expect.poll(() => row.getAttribute('class')).toContain('ended');
     await row.waitFor({ state: 'detached', timeout: 25_000 });
+  });
+
+  it('offers a viewer the call but no actions, and hides other campaigns', async () => {
+    await server.send('POST', '/api/v1/campaigns', { ...SALES_CAMPAIGN, name: 'Other team' });
+    await server.send('POST', '/api/v1/calls', {
+      ...startRequest('e2e-own', { startTime: new Date().toISOString() }),
+    });
+    await server.send('POST', '/api/v1/calls', {
+      ...startRequest('e2e-other', { startTime: new Date().toISOString() }),
+      customerName: 'Other Team Customer',
+      campaignName: 'Other team',
+    });
+    const password = await server.user('vic', 'Vic Viewer', 'viewer', [SALES_CAMPAIGN.name]);
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await viewer.goto(server.base);
+    await signInThroughForm(viewer, 'vic', password);
+    await viewer.locator('tr[data-call-id="e2e-own"]').waitFor();
+    expect(await viewer.locator('tr[data-call-id="e2e-other"]').count()).toBe(0);
+    expect(await viewer.textContent('body')).not.toContain('Other Team Customer');
+    await viewer.locator('tr[data-call-id="e2e-own"]').click();
+    const dialog = viewer.getByRole('dialog', { name: /Dana Whitfield/ });
+    await dialog.waitFor();
+    await dialog.getByTestId('watch-only').waitFor();
+    expect(
+      await dialog.getByRole('toolbar', { name: 'Supervisor actions' }).locator('button').count(),
+    ).toBe(0);
+    // The shortcut does nothing either, and a link to the other team's call shows nothing.
+    await viewer.keyboard.press('e');
+    expect(await dialog.getByRole('form').count()).toBe(0);
+    await viewer.goto(`${server.base}/calls/e2e-other`);
+    await viewer.locator('.connection[data-state="live"]').waitFor();
+    await expect.poll(() => viewer.textContent('body')).toMatch(/No call e2e-other|not found/i);
+    expect(await viewer.textContent('body')).not.toContain('Other Team Customer');
+    await viewer.close();
+  });
+
+  it('lets an admin create a user, shows the one-time password once, and reads the audit log', async () => {
+    const password = await server.user('root', 'Rita Admin', 'admin');
+    const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await admin.goto(server.base);
+    await signInThroughForm(admin, 'root', password);
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('heading', { name: 'Administration' }).waitFor();
+    const form = admin.getByRole('form', { name: 'New user' });
+    await form.getByLabel('Username', { exact: true }).fill('sam');
+    await form.getByLabel('Name', { exact: true }).fill('Sam Supervisor');
+    await form.getByLabel('Role').selectOption('supervisor');
+    await form.getByLabel(SALES_CAMPAIGN.name).check();
+    await form.getByRole('button', { name: 'Create user' }).click();
+    const secret = admin.getByTestId('secret');
+    await expect.poll(() => secret.textContent()).toContain('One-time password for sam');
+    const oneTime = (await secret.locator('code').textContent())!;
+    expect(oneTime.length).toBeGreaterThanOrEqual(20);
+    await admin.getByRole('row', { name: /Sam Supervisor/ }).waitFor();
+    expect(await admin.getByRole('row', { name: /Sam Supervisor/ }).textContent()).toContain(
+      SALES_CAMPAIGN.name,
+    );
+    const audit = admin.getByTestId('audit');
+    await expect.poll(() => audit.textContent()).toContain('user_created');
+    expect(await audit.textContent()).toContain('sign_in');
+    expect(await audit.textContent()).not.toContain(oneTime);
+    // The new user can sign in with it (and is asked to replace it).
+    expect((await server.earshot.users.signIn('sam', oneTime)).principal.mustChangePassword).toBe(
+      true,
+    );
+    await admin.close();
+  });
+
+  it('signs out: back to the sign-in form, and the session no longer works', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
+    const status = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+    expect(status).toBe(401);
   });
 });

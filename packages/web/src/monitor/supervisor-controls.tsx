@@ -5,7 +5,7 @@
 import { ACTIONS_ON_CALL, type CallSnapshot, type SupervisorActionKind } from '@earshot/protocol';
 import { useImperativeHandle, useRef, useState, type Ref } from 'react';
 import { ACTION_LABELS } from '../format.ts';
-import { ApiError, postJson } from '../session.ts';
+import { postJson, problemText, useCan } from '../session.ts';
 
 interface ActionSpec {
   kind: SupervisorActionKind;
@@ -68,17 +68,18 @@ export function SupervisorControls({
       setOpen(undefined);
       setText('');
     } catch (e) {
-      const problem = e instanceof ApiError ? e.problem : undefined;
-      const fieldIssue = problem?.errors?.[0];
-      setError(
-        fieldIssue ? `${fieldIssue.field}: ${fieldIssue.message}` : (problem?.detail ?? String(e)),
-      );
+      setError(problemText(e));
     } finally {
       setBusy(false);
     }
   };
 
+  // Only the actions this user's role allows are offered (a viewer watches and cannot act).
+  const can = useCan();
+  const allowed = ACTIONS.filter((spec) => can(`act:${spec.kind}`));
+
   const start = (spec: ActionSpec) => {
+    if (!allowed.includes(spec)) return;
     setError(undefined);
     if (spec.prompt || spec.confirm) {
       setOpen(spec);
@@ -97,8 +98,13 @@ export function SupervisorControls({
   return (
     <section className="panel controls" aria-labelledby="controls-title">
       <h2 id="controls-title">Supervisor</h2>
+      {allowed.length === 0 && (
+        <p className="muted" data-testid="watch-only">
+          You can watch this call. Acting on it needs the supervisor or admin role.
+        </p>
+      )}
       <div className="action-buttons" role="toolbar" aria-label="Supervisor actions">
-        {ACTIONS.map((spec) => (
+        {allowed.map((spec) => (
           <button
             key={spec.kind}
             type="button"

@@ -3,7 +3,8 @@
 // message, except in CI, where its absence is a failure.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Role } from '@earshot/protocol';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import pino from 'pino';
 import { build } from 'vite';
 import { loadConfig } from '../../../server/src/config.ts';
@@ -55,12 +56,34 @@ export async function buildConsole(): Promise<void> {
   }
 }
 
+const READY_PASSWORD = 'correct horse battery staple';
+
+/** Signs in through the console's form, as a person would. */
+export async function signInThroughForm(
+  page: Page,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 export interface ConsoleServer {
   earshot: Earshot;
   base: string;
   ingestKey: string;
-  monitorKey: string;
   database: 'postgres' | 'pglite';
+  /**
+   * A user who has already replaced their one-time password: signs in with the password
+   * returned. Supervisors and viewers see the campaigns named (by name).
+   */
+  user(
+    username: string,
+    displayName: string,
+    role: Role,
+    campaignNames?: string[],
+  ): Promise<string>;
   /** A JSON request with the ingest key. */
   send(method: 'POST', path: string, body: unknown): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -84,14 +107,24 @@ export async function startConsoleServer(
   const base = await earshot.listen();
   const ingestKey = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest', 'manage'] }))
     .key;
-  const monitorKey = (await earshot.keys.create({ name: 'Ada Supervisor', scopes: ['monitor'] }))
-    .key;
   return {
     earshot,
     base,
     ingestKey,
-    monitorKey,
     database: postgres ? 'postgres' : 'pglite',
+    async user(username, displayName, role, campaignNames = []) {
+      const campaignIds: string[] = [];
+      for (const name of campaignNames)
+        campaignIds.push((await earshot.store.campaigns.findByName(name))!._id);
+      const { user, password } = await earshot.users.create({
+        username,
+        displayName,
+        role,
+        campaignIds,
+      });
+      await earshot.users.changePassword(user.id, password, READY_PASSWORD);
+      return READY_PASSWORD;
+    },
     async send(method, path, body) {
       const response = await fetch(`${base}${path}`, {
         method,
