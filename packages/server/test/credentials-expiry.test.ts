@@ -1,10 +1,12 @@
 // Credentials that stop working stop working everywhere: an expired or revoked key gets 401 on
-// HTTP, and the realtime sockets opened with it are closed with 4401.
+// HTTP, and the realtime sockets opened with it are closed with 4401. Rate limits per key and
+// per user. (Sessions: sign-in.test.ts.)
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
+import { signedInUser } from './support/users.ts';
 
 describe('expired and revoked credentials', () => {
   let earshot: Earshot;
@@ -92,6 +94,30 @@ describe('rate limits', () => {
       expect((await list(other)).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       expect((await list(key)).status).toBe(200);
+    } finally {
+      await earshot.close();
+    }
+  });
+
+  it('limits each signed-in user separately, with 429 and Retry-After', async () => {
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0', 'rate-limit': '2' }, {}),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const base = await earshot.listen();
+      const busy = await signedInUser(earshot, base, { username: 'busy', role: 'viewer' });
+      const calm = await signedInUser(earshot, base, { username: 'calm', role: 'viewer' });
+      // Spend what is left of busy's burst after signing in.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const list = (cookie: string) => fetch(`${base}/api/v1/campaigns`, { headers: { cookie } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await list(busy.cookie)).status);
+      expect(statuses).toContain(429);
+      const limited = await list(busy.cookie);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await list(calm.cookie)).status).toBe(200);
     } finally {
       await earshot.close();
     }

@@ -19,17 +19,40 @@ describe('http app', () => {
     });
   });
 
-  it('serves an OpenAPI 3.1 document with every ingest route', async () => {
+  it('serves an OpenAPI 3.1 document of every route, each of which exists', async () => {
     const response = await t.request('GET', '/api/v1/openapi.json');
     expect(response.body.openapi).toBe('3.1.0');
-    expect(Object.keys(response.body.paths as object)).toEqual(
-      expect.arrayContaining([
+    const paths = response.body.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths).sort()).toEqual(
+      [
+        '/annotations',
+        '/audit',
         '/calls',
-        '/calls/{callId}/events',
+        '/calls/{callId}/actions',
         '/calls/{callId}/end',
+        '/calls/{callId}/events',
+        '/calls/{callId}/stream',
         '/campaigns',
-      ]),
+        '/campaigns/{id}',
+        '/health',
+        '/keys',
+        '/keys/{id}',
+        '/session',
+        '/session/password',
+        '/users',
+        '/users/{id}',
+        '/users/{id}/password-reset',
+      ].sort(),
     );
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const method of Object.keys(operations)) {
+        const url = `/api/v1${path.replace(/\{(\w+)\}/g, ':$1')}`;
+        expect(
+          t.earshot.app.hasRoute({ method: method.toUpperCase() as 'GET', url }),
+          `${method} ${url}`,
+        ).toBe(true);
+      }
+    }
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

@@ -5,7 +5,7 @@ import type { SessionInfo } from '@earshot/protocol';
 import { useEffect, useState } from 'react';
 import { AdminScreen } from './admin/admin-screen.tsx';
 import { CallMonitorModal } from './monitor/call-monitor-modal.tsx';
-import { disconnect, useConnection } from './realtime.ts';
+import { disconnect, realtime, useConnection } from './realtime.ts';
 import { api, loadSession, problemText, SessionContext, signIn, signOut } from './session.ts';
 import { Wallboard } from './wallboard.tsx';
 
@@ -209,6 +209,13 @@ export function App() {
       }
     });
   }, [connection.state, session]);
+
+  // Signed in, the realtime connection is open on every screen (the banner reports it).
+  const signedIn =
+    session !== 'loading' && session !== undefined && !session.user.mustChangePassword;
+  useEffect(() => {
+    if (signedIn) realtime();
+  }, [signedIn]);
 
   if (session === 'loading') return null;
   if (!session) return <SignIn onSignedIn={setSession} />;

@@ -307,6 +307,10 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     await signInThroughForm(admin, 'root', password);
     await admin.getByRole('link', { name: 'Admin' }).click();
     await admin.getByRole('heading', { name: 'Administration' }).waitFor();
+    // The admin screen has its own address, which survives a reload.
+    expect(admin.url()).toBe(`${server.base}/admin`);
+    await admin.reload();
+    await admin.getByRole('heading', { name: 'Administration' }).waitFor();
     const form = admin.getByRole('form', { name: 'New user' });
     await form.getByLabel('Username', { exact: true }).fill('sam');
     await form.getByLabel('Name', { exact: true }).fill('Sam Supervisor');

@@ -134,6 +134,11 @@ export class Access {
   ): Promise<void> {
     if (!(error instanceof EarshotError)) return;
     if (!['unauthorized', 'forbidden', 'not_found'].includes(error.kind)) return;
+    // A request with no credentials at all is a signed-out console asking whether it is signed
+    // in, or a scanner: not an attempt with anyone's identity, and not worth an entry each.
+    const presented =
+      request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined;
+    if (error.kind === 'unauthorized' && !presented) return;
     await this.deps.audit
       .record({
         event: 'access_refused',

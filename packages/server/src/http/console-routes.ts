@@ -1,5 +1,6 @@
 // The supervisor console (packages/web, built by Vite into dist/): its files at /, and its
-// index.html for any other GET outside /api, so a link to /calls/<callId> opens the modal.
+// index.html at the console's own paths, so a link to /calls/<callId> opens the modal and
+// /admin the admin screen.
 // The files are public; everything they show comes over the authenticated API.
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
@@ -19,5 +20,6 @@ export function consoleRoutes(root: string): FastifyPluginAsync {
     }
     await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'] });
     app.get('/calls/:callId', async (_request, reply) => reply.sendFile('index.html'));
+    app.get('/admin', async (_request, reply) => reply.sendFile('index.html'));
   };
 }

@@ -2,6 +2,13 @@
 // routes parse with (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses).
 // Served at GET /api/v1/openapi.json; docs/api.md is its readable summary.
 import {
+  annotationQuery,
+  auditQuery,
+  changePasswordRequest,
+  createKeyRequest,
+  createUserRequest,
+  signInRequest,
+  updateUserRequest,
   createCampaignRequest,
   endCallRequest,
   eventBatchRequest,
@@ -36,8 +43,120 @@ const idParam = {
   schema: { type: 'string', format: 'uuid' },
 };
 const ingestAuth = [{ apiKey: ['ingest'] }];
-const manageAuth = [{ apiKey: ['manage'] }];
-const monitorAuth = [{ apiKey: ['monitor'] }];
+const manageAuth = [{ apiKey: ['manage'] }, { session: ['campaigns:write'] }];
+const readCampaignsAuth = [{ apiKey: ['manage'] }, { session: ['campaigns:read'] }];
+const monitorAuth = [{ apiKey: ['monitor'] }, { session: ['calls:watch'] }];
+const sessionAuth = [{ session: [] }];
+const adminAuth = [{ session: ['admin'] }];
+
+/** Query parameters of a GET route, from the zod schema it parses them with. */
+function queryParameters(type: z.ZodObject) {
+  const properties = (schema(type, 'input') as { properties?: Record<string, unknown> }).properties;
+  return Object.entries(properties ?? {}).map(([name, value]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: value,
+  }));
+}
+
+/** The admin routes: users, keys and the audit log. */
+function adminPaths() {
+  const idOrName = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const ok = (description: string) => ({ description });
+  return {
+    '/users': {
+      get: {
+        summary: 'List users',
+        security: adminAuth,
+        responses: { '200': ok('Users'), ...errors(401, 403) },
+      },
+      post: {
+        summary: 'Create a user; the answer holds their one-time password, once',
+        security: adminAuth,
+        requestBody: { required: true, ...json(createUserRequest, 'input') },
+        responses: { '201': ok('Created'), ...errors(400, 401, 403, 409) },
+      },
+    },
+    '/users/{id}': {
+      patch: {
+        summary: "Change a user's name, role, campaigns or disabled state (ends their sessions)",
+        security: adminAuth,
+        parameters: [idOrName],
+        requestBody: { required: true, ...json(updateUserRequest, 'input') },
+        responses: { '200': ok('Updated'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/users/{id}/password-reset': {
+      post: {
+        summary: 'Give a user a new one-time password (ends their sessions)',
+        security: adminAuth,
+        parameters: [idOrName],
+        responses: { '200': ok('The new one-time password, once'), ...errors(401, 403, 404) },
+      },
+    },
+    '/keys': {
+      get: {
+        summary: 'List API keys (never their secrets)',
+        security: adminAuth,
+        responses: { '200': ok('Keys'), ...errors(401, 403) },
+      },
+      post: {
+        summary: 'Create an API key; the answer holds the key, once',
+        security: adminAuth,
+        requestBody: { required: true, ...json(createKeyRequest, 'input') },
+        responses: { '201': ok('Created'), ...errors(400, 401, 403) },
+      },
+    },
+    '/keys/{id}': {
+      delete: {
+        summary: 'Revoke an API key (its sockets close)',
+        security: adminAuth,
+        parameters: [idOrName],
+        responses: { '200': ok('Revoked'), ...errors(401, 403, 404) },
+      },
+    },
+    '/audit': {
+      get: {
+        summary: 'The audit log, newest first',
+        security: adminAuth,
+        parameters: queryParameters(auditQuery),
+        responses: { '200': ok('Entries'), ...errors(400, 401, 403) },
+      },
+    },
+  };
+}
+
+/** Sign-in, the current session, sign-out and the password change. */
+function sessionPaths() {
+  return {
+    '/session': {
+      post: {
+        summary: 'Sign in: sets the HttpOnly, SameSite=Strict session cookie',
+        requestBody: { required: true, ...json(signInRequest, 'input') },
+        responses: { '200': { description: 'Signed in' }, ...errors(400, 401, 429) },
+      },
+      get: {
+        summary: 'Who is signed in, their permissions and when the session ends',
+        security: sessionAuth,
+        responses: { '200': { description: 'The session' }, ...errors(401, 403) },
+      },
+      delete: {
+        summary: 'Sign out: the session ends and its sockets close',
+        security: sessionAuth,
+        responses: { '204': { description: 'Signed out' }, ...errors(401, 403) },
+      },
+    },
+    '/session/password': {
+      post: {
+        summary: 'Change the password (the only thing a one-time password allows)',
+        security: sessionAuth,
+        requestBody: { required: true, ...json(changePasswordRequest, 'input') },
+        responses: { '204': { description: 'Changed' }, ...errors(400, 401, 403) },
+      },
+    },
+  };
+}
 
 export function openApiDocument() {
   const call = z.object({ call: liveCallDocument });
@@ -48,7 +167,7 @@ export function openApiDocument() {
       title: 'Earshot API',
       version: '1',
       description:
-        'Ingest for voice pipelines and management of campaigns. Errors are application/problem+json.',
+        'Ingest for voice pipelines, campaigns, supervisor actions, sign-in and administration. Errors are application/problem+json.',
     },
     servers: [{ url: '/api/v1' }],
     components: {
@@ -58,9 +177,28 @@ export function openApiDocument() {
           scheme: 'bearer',
           description: 'An API key: esk_<prefix>_<secret>',
         },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'earshot_session',
+          description: 'The console sign-in session (POST /session); scopes name permissions',
+        },
       },
     },
     paths: {
+      ...sessionPaths(),
+      ...adminPaths(),
+      '/annotations': {
+        get: {
+          summary: 'Notes, bookmarks and flags, kept after the call, from the caller’s campaigns',
+          security: monitorAuth,
+          parameters: queryParameters(annotationQuery),
+          responses: {
+            '200': { description: 'Annotations, newest first' },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
       '/health': {
         get: {
           summary: 'Is the server up and its database reachable',
@@ -113,6 +251,18 @@ export function openApiDocument() {
         },
       },
       '/calls/{callId}/actions': {
+        get: {
+          summary: 'The call’s supervisor actions, in order, while its live rows are kept',
+          security: monitorAuth,
+          parameters: [callIdParam],
+          responses: {
+            '200': {
+              description: 'Actions',
+              ...json(z.object({ actions: z.array(supervisorActionDocument) })),
+            },
+            ...errors(401, 403, 404),
+          },
+        },
         post: {
           summary:
             'A supervisor acts on a call (coach, join, transfer, end, note, bookmark, flag), recorded in the key holder’s name',
@@ -139,8 +289,8 @@ export function openApiDocument() {
       },
       '/campaigns': {
         get: {
-          summary: 'List campaigns',
-          security: manageAuth,
+          summary: 'List campaigns (a supervisor or viewer: their own)',
+          security: readCampaignsAuth,
           parameters: [
             { name: 'status', in: 'query', required: false, schema: { type: 'string' } },
           ],
@@ -163,8 +313,8 @@ export function openApiDocument() {
       },
       '/campaigns/{id}': {
         get: {
-          summary: 'Read a campaign',
-          security: manageAuth,
+          summary: 'Read a campaign (another team’s: 404)',
+          security: readCampaignsAuth,
           parameters: [idParam],
           responses: {
             '200': { description: 'The campaign', ...json(campaign) },
