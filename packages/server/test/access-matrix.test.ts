@@ -403,6 +403,11 @@ for (const kind of DATABASE_KINDS) {
         }
         socket.close();
       }
+      // Each refused subscription to the other team's call is in the audit log.
+      const refused = (await earshot.audit.list({ event: 'access_refused', limit: 500 })).filter(
+        (e) => e.target === `subscribe call ${FOREIGN.callId}`,
+      );
+      expect(refused.map((e) => e.actorName).sort()).toEqual(['supervisor-user', 'viewer-user']);
     });
   });
 }

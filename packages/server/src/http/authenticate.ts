@@ -6,7 +6,7 @@
 import { EarshotError, type Permission } from '@earshot/protocol';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
-import type { AuditLog } from '../auth/audit-log.ts';
+import type { AuditInput, AuditLog } from '../auth/audit-log.ts';
 import { assertCanSee, assertPermission, type Principal } from '../auth/principal.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
 import type { UserStore } from '../auth/users.ts';
@@ -125,6 +125,11 @@ export class Access {
     }
   }
 
+  /** Appends to the audit log; a failure to write is logged there and does not throw here. */
+  async audit(input: AuditInput): Promise<void> {
+    await this.deps.audit.record(input).catch(() => undefined);
+  }
+
   /** Records a refused request (401, 403 or a foreign 404) in the audit log. */
   async refused(
     request: FastifyRequest,
@@ -139,15 +144,14 @@ export class Access {
     const presented =
       request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined;
     if (error.kind === 'unauthorized' && !presented) return;
-    await this.deps.audit
-      .record({
-        event: 'access_refused',
-        ...(principal ? { actor: principal } : {}),
-        target: `${request.method} ${request.routeOptions.url ?? request.url}`,
-        detail: { status: error.status, ...(needed ? { needed } : {}) },
-        ip: request.ip,
-      })
-      .catch(() => undefined); // the refusal stands even if the log cannot be written
+    // The refusal stands even if the log cannot be written.
+    await this.audit({
+      event: 'access_refused',
+      ...(principal ? { actor: principal } : {}),
+      target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      detail: { status: error.status, ...(needed ? { needed } : {}) },
+      ip: request.ip,
+    });
   }
 }
 

@@ -96,6 +96,14 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             options.session,
             { id: principal.id, name: principal.name },
             principal.campaigns,
+            (callId) =>
+              void options.access.audit({
+                event: 'access_refused',
+                actor: principal,
+                target: `subscribe call ${callId}`,
+                detail: { status: 404, needed: 'campaign scope' },
+                ip: request.ip,
+              }),
           );
           stopWatchingRevocations = options.revocations.onRevoke((id) => {
             if (id === principal.credentialId) expire('credentials revoked');

@@ -87,6 +87,8 @@ export class Session {
     readonly watcher: Watcher = { id: 'anonymous', name: 'Anonymous' },
     /** The campaigns this connection may see: other calls do not exist for it. */
     private readonly scope: CampaignScope = 'all',
+    /** Told when a subscription to another campaign's call is refused (for the audit log). */
+    private readonly onRefused?: (callId: string) => void,
   ) {
     this.maxPending = options.maxPendingChanges ?? 5_000;
     this.highWater = options.highWaterBytes ?? 1024 * 1024;
@@ -136,10 +138,9 @@ export class Session {
       });
     }
     const log = topic.kind === 'call' ? this.hub.callLog(topic.callId) : this.hub.wallboard;
-    if (
-      topic.kind === 'call' &&
-      !this.maySee(this.hub.source.callSnapshot(topic.callId)?.liveCall)
-    ) {
+    const call = topic.kind === 'call' ? this.hub.source.callSnapshot(topic.callId) : undefined;
+    if (topic.kind === 'call' && !this.maySee(call?.liveCall)) {
+      if (call) this.onRefused?.(topic.callId);
       return this.send({
         type: 'error',
         id,
