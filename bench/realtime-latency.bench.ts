@@ -281,8 +281,12 @@ async function loadChild(spec: LoadSpec): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent
 
+/** The server runs with the young-generation size `npm start` uses (docs/operations.md). */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 function startChild(spec: ServerSpec | LoadSpec): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', THIS_FILE], {
+  const flags = spec.role === 'server' ? SERVER_NODE_FLAGS : [];
+  return spawn(process.execPath, [...flags, '--import', 'tsx', THIS_FILE], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_REALTIME_CHILD: JSON.stringify(spec) },
   });

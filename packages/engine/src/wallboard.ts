@@ -50,3 +50,28 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
     ...(call.endReason ? { endReason: call.endReason } : {}),
   };
 }
+
+/**
+ * Whether two rows show the same thing. Most events (audio levels above all) leave the row as
+ * it was; comparing fields is much cheaper than serialising the row to find that out.
+ */
+export function sameWallboardEntry(a: WallboardEntry, b: WallboardEntry): boolean {
+  const keys = Object.keys(a) as Array<keyof WallboardEntry>;
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (key === 'sentiment') {
+      const x = a.sentiment;
+      const y = b.sentiment;
+      if (
+        !x ||
+        !y ||
+        x.positive !== y.positive ||
+        x.neutral !== y.neutral ||
+        x.negative !== y.negative ||
+        x.trend !== y.trend
+      )
+        return false;
+    } else if (a[key] !== b[key]) return false;
+  }
+  return true;
+}

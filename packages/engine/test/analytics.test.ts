@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { applyEvents, startCall, tick, type CallState, type EngineContext } from '../src/index.ts';
 import { scoreText, summarizeSentiment } from '../src/analytics/sentiment.ts';
 import { computeMetrics, type MetricInputs } from '../src/analytics/metrics.ts';
+import { emptySignals, onAudio, recentAgentShare } from '../src/analytics/signals.ts';
 import { CONVERSATIONS, type Conversation } from './fixtures/conversations.ts';
 
 const START = Date.parse('2026-11-23T10:00:00.000Z');
@@ -233,5 +234,33 @@ describe('sentiment', () => {
       summarizeSentiment([...rising].reverse().map((l, i) => ({ ...l, order: i }))).trend,
     ).toBe('declining');
     expect(summarizeSentiment(rising.slice(0, 3)).trend).toBe('stable');
+  });
+});
+
+describe('recent talk share', () => {
+  it('counts the last two minutes in at most 25 buckets, however long the call', () => {
+    let signals = emptySignals();
+    const t0 = 1_000_000;
+    // Ten minutes of the agent talking at 10 Hz, then 60 s of the customer.
+    for (let ms = 0; ms <= 600_000; ms += 100)
+      signals = onAudio(
+        signals,
+        { agentGain: 60, customerGain: 5, currentSpeaker: 'agent' },
+        t0 + ms,
+      );
+    expect(signals.recent.length).toBeLessThanOrEqual(26);
+    expect(recentAgentShare(signals, t0 + 600_000)).toBe(1);
+    for (let ms = 600_100; ms <= 660_000; ms += 100)
+      signals = onAudio(
+        signals,
+        { agentGain: 5, customerGain: 60, currentSpeaker: 'customer' },
+        t0 + ms,
+      );
+    expect(signals.recent.length).toBeLessThanOrEqual(26);
+    // About 60 s of each side in the window (the oldest bucket may be partly outside it).
+    expect(recentAgentShare(signals, t0 + 660_000)).toBeGreaterThan(0.48);
+    expect(recentAgentShare(signals, t0 + 660_000)).toBeLessThan(0.56);
+    // Silence since: the talk ages out of the window.
+    expect(recentAgentShare(signals, t0 + 800_000)).toBeUndefined();
   });
 });

@@ -24,6 +24,16 @@ export const SPEAKING_GAIN = 35;
 const MAX_AUDIO_GAP_MS = 2_000;
 /** Window for "recent" talk share. */
 export const RECENT_WINDOW_MS = 120_000;
+/** Granularity of that window: the window is 120 s plus the current bucket's part. */
+export const RECENT_BUCKET_MS = 5_000;
+
+/** Milliseconds of each side speaking, and of silence, in one bucket starting at `at`. */
+export interface RecentBucket {
+  at: number;
+  agent: number;
+  customer: number;
+  silence: number;
+}
 
 export interface Objection {
   at: number;
@@ -48,8 +58,11 @@ export interface ConversationSignals {
   agentInterruptionTimes: number[];
   agentGainSum: number;
   agentGainSamples: number;
-  /** Per-second slices of who spoke, for the last two minutes. */
-  recent: Array<{ at: number; speaker: Speaker | 'silence'; ms: number }>;
+  /**
+   * Who spoke in the last two minutes, in 5-second buckets (at most 25, oldest first), so an
+   * audio sample costs the same at minute 1 and minute 90.
+   */
+  recent: RecentBucket[];
   /** Final lines in conversation order. */
   lines: RowList<ScoredLine>;
   /** Counts and latest polar lines of `lines`, for the running sentiment. */
@@ -127,10 +140,7 @@ export function onAudio(
     if (previous === 'agent') next.agentMs += gap;
     else if (previous === 'customer') next.customerMs += gap;
     else next.silenceMs += gap;
-    next.recent = [
-      ...signals.recent.filter((r) => now - r.at <= RECENT_WINDOW_MS),
-      { at: now, speaker: previous ?? 'silence', ms: gap },
-    ];
+    next.recent = addToRecent(signals.recent, now, previous ?? 'silence', gap);
   }
   const bothSpeaking = sample.agentGain >= SPEAKING_GAIN && sample.customerGain >= SPEAKING_GAIN;
   if (bothSpeaking && gap > 0) next.overtalkMs += gap;
@@ -164,6 +174,24 @@ export function onAudio(
   }
   next.lastAudioAt = now;
   return next;
+}
+
+/** `recent` with `ms` of `who` added at `now`, and buckets older than the window dropped. */
+function addToRecent(
+  recent: readonly RecentBucket[],
+  now: number,
+  who: Speaker | 'silence',
+  ms: number,
+): RecentBucket[] {
+  const at = now - (now % RECENT_BUCKET_MS);
+  let start = 0;
+  while (start < recent.length && now - recent[start]!.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS)
+    start++;
+  const last = recent.at(-1);
+  const current = last?.at === at ? last : { at, agent: 0, customer: 0, silence: 0 };
+  const kept = recent.slice(start, last === current ? -1 : undefined);
+  kept.push({ ...current, [who]: current[who] + ms });
+  return kept;
 }
 
 /** `lines` with `line` in its place by order (lines nearly always arrive in order). */
@@ -248,10 +276,11 @@ export function lastLines(
 export function recentAgentShare(signals: ConversationSignals, now: number): number | undefined {
   let agent = 0;
   let customer = 0;
-  for (const slice of signals.recent) {
-    if (now - slice.at > RECENT_WINDOW_MS) continue;
-    if (slice.speaker === 'agent') agent += slice.ms;
-    if (slice.speaker === 'customer') customer += slice.ms;
+  for (const bucket of signals.recent) {
+    // A bucket counts while any of it is inside the window.
+    if (now - bucket.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS) continue;
+    agent += bucket.agent;
+    customer += bucket.customer;
   }
   return agent + customer < 20_000 ? undefined : agent / (agent + customer);
 }

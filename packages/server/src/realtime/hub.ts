@@ -3,7 +3,7 @@
 // change and a bounded history, so a reconnecting client gets exactly what it missed or is
 // told to resync. A snapshot and the stream after it never gap: updates arrive synchronously
 // and the snapshot is read in the same tick as its version.
-import type { WallboardEntry } from '@earshot/engine';
+import { sameWallboardEntry, type WallboardEntry } from '@earshot/engine';
 import type { CallChange, CallSnapshot, WallboardChange, WallboardFilter } from '@earshot/protocol';
 import type { CallUpdate, RealtimeBus } from './bus.ts';
 import type { Session, Watcher } from './session.ts';
@@ -176,8 +176,9 @@ export class Hub {
         changeJson = JSON.stringify(change);
       }
     } else {
-      const json = JSON.stringify(update.entry);
-      if (this.entries.get(update.callId)?.json !== json) {
+      const previous = this.entries.get(update.callId);
+      if (!previous || !sameWallboardEntry(previous.entry, update.entry)) {
+        const json = JSON.stringify(update.entry);
         this.entries.set(update.callId, { entry: update.entry, json });
         change = { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> };
         changeJson = `{"op":"upsert","entry":${json}}`;
