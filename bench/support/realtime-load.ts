@@ -4,7 +4,8 @@
 // following the wallboard. It runs in its own process, apart from the server it loads.
 //
 // Latency: every transcript event carries its send time (performance.timeOrigin + now(), so it
-// is comparable across processes on one machine) at the start of its text. A call subscriber
+// is comparable across processes on one machine) at the start of its text, spelled in letters
+// so that redaction leaves it alone. A call subscriber
 // takes its receive time the moment a frame comes off its socket, before parsing, and for
 // every transcript document it sees for the first time (by seq) records receive − send.
 // Final transcripts: each must reach every call subscriber, and a new segment's final must
@@ -81,6 +82,20 @@ export interface LoadResult {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * A send time written in letters (digit d as the letter 'a' + d, in microseconds): a run of
+ * digits at the start of a transcript could be taken for an account or phone number and
+ * redacted, and the time would be lost.
+ */
+export function encodeStamp(at: number): string {
+  return String(Math.round(at * 1000)).replace(/\d/g, (d) => String.fromCharCode(97 + Number(d)));
+}
+
+export function decodeStamp(text: string): number {
+  const word = text.slice(0, text.indexOf(' '));
+  return Number(word.replace(/[a-j]/g, (c) => String(c.charCodeAt(0) - 97))) / 1000;
+}
 const TS = '@@SENT_AT@@';
 
 interface Subscriber {
@@ -203,7 +218,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const onTranscript = (sub: Subscriber, doc: TranscriptSeen, at: number) => {
     if (!sub.measured.has(doc.seq)) {
       sub.measured.add(doc.seq);
-      const sent = Number(doc.text.slice(0, doc.text.indexOf(' ')));
+      const sent = decodeStamp(doc.text);
       if (sent >= windowStart && sent < windowEnd) latencies.push(at - sent);
     }
     if (doc.isFinal) {
@@ -368,7 +383,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       n++;
       sent[call] = index + 1;
       const at = now();
-      const text = typeof entry.parts === 'string' ? entry.parts : entry.parts.join(at.toFixed(3));
+      const text = typeof entry.parts === 'string' ? entry.parts : entry.parts.join(encodeStamp(at));
       inFlight[call]!.push(at);
       ingest[call]!.send(text);
       if (measuring) {
