@@ -383,7 +383,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       n++;
       sent[call] = index + 1;
       const at = now();
-      const text = typeof entry.parts === 'string' ? entry.parts : entry.parts.join(encodeStamp(at));
+      const text =
+        typeof entry.parts === 'string' ? entry.parts : entry.parts.join(encodeStamp(at));
       inFlight[call]!.push(at);
       ingest[call]!.send(text);
       if (measuring) {

@@ -114,6 +114,18 @@ export interface UserInfo {
   createdAt: number;
 }
 
+/** An API key as the API shows it: never its secret. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  /** The public part of the key: `esk_<prefix>_...`. */
+  prefix: string;
+  scopes: ApiKeyScope[];
+  createdAt: number;
+  expiresAt?: number;
+  revokedAt?: number;
+}
+
 /** Who a request is from, as GET /session describes it to the console. */
 export interface SessionInfo {
   user: UserInfo;

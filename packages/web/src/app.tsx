@@ -66,6 +66,38 @@ function ConnectionBanner() {
   );
 }
 
+/** A labelled password input. */
+function PasswordField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  autoComplete: 'current-password' | 'new-password';
+  minLength?: number;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="password"
+        value={props.value}
+        required
+        autoComplete={props.autoComplete}
+        {...(props.minLength ? { minLength: props.minLength } : {})}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </label>
+  );
+}
+
+/** A failed request's message, announced to screen readers. */
+function ErrorLine({ error }: { error: string | undefined }) {
+  return error ? (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
 function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -95,21 +127,13 @@ function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) 
             onChange={(e) => setUsername(e.target.value)}
           />
         </label>
-        <label>
-          Password
-          <input
-            type="password"
-            value={password}
-            required
-            autoComplete="current-password"
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <PasswordField
+          label="Password"
+          value={password}
+          onChange={setPassword}
+          autoComplete="current-password"
+        />
+        <ErrorLine error={error} />
         <button type="submit" className="primary" disabled={busy}>
           Sign in
         </button>
@@ -144,42 +168,26 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
         }}
       >
         <p className="muted">You signed in with a one-time password. Choose your own to go on.</p>
-        <label>
-          One-time password
-          <input
-            type="password"
-            value={current}
-            required
-            autoComplete="current-password"
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        </label>
-        <label>
-          New password (at least 12 characters)
-          <input
-            type="password"
-            value={next}
-            required
-            minLength={12}
-            autoComplete="new-password"
-            onChange={(e) => setNext(e.target.value)}
-          />
-        </label>
-        <label>
-          New password again
-          <input
-            type="password"
-            value={repeat}
-            required
-            autoComplete="new-password"
-            onChange={(e) => setRepeat(e.target.value)}
-          />
-        </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <PasswordField
+          label="One-time password"
+          value={current}
+          onChange={setCurrent}
+          autoComplete="current-password"
+        />
+        <PasswordField
+          label="New password (at least 12 characters)"
+          value={next}
+          onChange={setNext}
+          autoComplete="new-password"
+          minLength={12}
+        />
+        <PasswordField
+          label="New password again"
+          value={repeat}
+          onChange={setRepeat}
+          autoComplete="new-password"
+        />
+        <ErrorLine error={error} />
         <button type="submit" className="primary">
           Save and continue
         </button>

@@ -2,7 +2,7 @@
 // keeps the prefix (to find the row) and a SHA-256 of the secret, never the key. Secrets are
 // 32 random bytes, so a fast hash is enough (a password needs a slow one; this is not one).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { API_KEY_SCOPES, EarshotError, type ApiKeyScope } from '@earshot/protocol';
+import { API_KEY_SCOPES, EarshotError, type ApiKeyInfo, type ApiKeyScope } from '@earshot/protocol';
 import { keyPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
 import { desc, eq } from 'drizzle-orm';
@@ -10,17 +10,7 @@ import type { Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
 
-export { API_KEY_SCOPES, type ApiKeyScope };
-
-export interface ApiKeyInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  createdAt: number;
-  expiresAt?: number;
-  revokedAt?: number;
-}
+export { API_KEY_SCOPES, type ApiKeyInfo, type ApiKeyScope };
 
 const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** Verified keys are remembered this long, so ingest does not query per request. */

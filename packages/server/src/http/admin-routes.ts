@@ -40,12 +40,10 @@ export function adminRoutes({
     app.post('/users', { preHandler: admin }, async (request, reply) => {
       const body = parseOrThrow(createUserRequest, request.body, 'request body');
       const created = await users.create(body);
-      await audit.record({
+      await access.record(request, {
         event: 'user_created',
-        actor: request.principal!,
         target: created.user.username,
         detail: { role: body.role, campaignIds: body.campaignIds },
-        ip: request.ip,
       });
       return reply.code(201).send(created);
     });
@@ -60,9 +58,8 @@ export function adminRoutes({
         });
       }
       const user = await users.update(id, patch);
-      await audit.record({
+      await access.record(request, {
         event: 'user_updated',
-        actor: request.principal!,
         target: user.username,
         detail: {
           fields: Object.keys(patch),
@@ -70,7 +67,6 @@ export function adminRoutes({
           ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
           ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
         },
-        ip: request.ip,
       });
       return { user };
     });
@@ -78,11 +74,9 @@ export function adminRoutes({
     app.post('/users/:id/password-reset', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(userParams, request.params, 'path');
       const reset = await users.resetPassword(id);
-      await audit.record({
+      await access.record(request, {
         event: 'password_reset',
-        actor: request.principal!,
         target: reset.user.username,
-        ip: request.ip,
       });
       return reset;
     });
@@ -98,12 +92,10 @@ export function adminRoutes({
           ? { expiresAt: clock() + body.expiresInDays * 86_400_000 }
           : {}),
       });
-      await audit.record({
+      await access.record(request, {
         event: 'key_created',
-        actor: request.principal!,
         target: created.info.id,
         detail: { name: body.name, scopes: body.scopes },
-        ip: request.ip,
       });
       return reply.code(201).send(created);
     });
@@ -111,12 +103,10 @@ export function adminRoutes({
     app.delete('/keys/:id', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(keyParams, request.params, 'path');
       const key = await keys.revoke(id);
-      await audit.record({
+      await access.record(request, {
         event: 'key_revoked',
-        actor: request.principal!,
         target: key.id,
         detail: { name: key.name },
-        ip: request.ip,
       });
       return { key };
     });

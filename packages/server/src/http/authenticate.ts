@@ -125,6 +125,14 @@ export class Access {
     }
   }
 
+  /** Records what the request's principal did, from the request's address. */
+  async record(
+    request: FastifyRequest,
+    entry: Pick<AuditInput, 'event' | 'target' | 'detail'>,
+  ): Promise<void> {
+    await this.deps.audit.record({ ...entry, actor: request.principal!, ip: request.ip });
+  }
+
   /** Appends to the audit log; a failure to write is logged there and does not throw here. */
   async audit(input: AuditInput): Promise<void> {
     await this.deps.audit.record(input).catch(() => undefined);

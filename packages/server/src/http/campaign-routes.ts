@@ -14,12 +14,7 @@ import type { RouteDependencies } from './app.ts';
 const idParams = z.strictObject({ id: z.uuid() });
 const listQuery = z.strictObject({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
-export function campaignRoutes({
-  store,
-  access,
-  audit,
-  clock,
-}: RouteDependencies): FastifyPluginAsync {
+export function campaignRoutes({ store, access, clock }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
     const read = access.guard('campaigns:read');
     const write = access.guard('campaigns:write');
@@ -33,12 +28,10 @@ export function campaignRoutes({
       }
       const now = clock();
       const campaign = await store.campaigns.create({ ...body, createdAt: now, updatedAt: now });
-      await audit.record({
+      await access.record(request, {
         event: 'campaign_created',
-        actor: request.principal!,
         target: campaign._id,
         detail: { name: campaign.name },
-        ip: request.ip,
       });
       return reply.code(201).send({ campaign });
     });
@@ -74,12 +67,10 @@ export function campaignRoutes({
         }
       }
       const campaign = await store.campaigns.update(id, { ...patch, updatedAt: clock() });
-      await audit.record({
+      await access.record(request, {
         event: 'campaign_updated',
-        actor: request.principal!,
         target: id,
         detail: { fields: Object.keys(patch) },
-        ip: request.ip,
       });
       return { campaign };
     });

@@ -60,7 +60,7 @@ export function sessionRoutes({
     app.delete('/session', { preHandler: signedIn }, async (request, reply) => {
       const principal = userOnly(request);
       await users.endSession(principal.credentialId);
-      await audit.record({ event: 'sign_out', actor: principal, ip: request.ip });
+      await access.record(request, { event: 'sign_out' });
       clearSessionCookie(reply);
       return reply.code(204).send();
     });
@@ -69,7 +69,7 @@ export function sessionRoutes({
       const principal = userOnly(request);
       const body = parseOrThrow(changePasswordRequest, request.body, 'request body');
       await users.changePassword(principal.id, body.currentPassword, body.newPassword);
-      await audit.record({ event: 'password_changed', actor: principal, ip: request.ip });
+      await access.record(request, { event: 'password_changed' });
       return reply.code(204).send();
     });
   };

@@ -10,12 +10,7 @@ import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 
-export function supervisorRoutes({
-  calls,
-  store,
-  access,
-  audit,
-}: RouteDependencies): FastifyPluginAsync {
+export function supervisorRoutes({ calls, store, access }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
     const watch = access.guard('calls:watch');
 
@@ -37,12 +32,10 @@ export function supervisorRoutes({
         ...(body.details !== undefined ? { details: body.details } : {}),
       });
       // Who did what to which call; never the details, which may quote the customer.
-      await audit.record({
+      await access.record(request, {
         event: 'supervisor_action',
-        actor: principal,
         target: callId,
         detail: { action: action.action, actionId: action._id },
-        ip: request.ip,
       });
       return reply.code(201).send({ action });
     });

@@ -5,6 +5,7 @@ import {
   API_KEY_SCOPES,
   AUDIT_EVENTS,
   ROLES,
+  type ApiKeyInfo,
   type ApiKeyScope,
   type AuditEntry,
   type Campaign,
@@ -13,16 +14,6 @@ import {
 } from '@earshot/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { api, problemText } from '../session.ts';
-
-interface KeyInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  createdAt: number;
-  expiresAt?: number;
-  revokedAt?: number;
-}
 
 /** A secret shown once: the one-time password of a user, or a new API key. */
 interface Secret {
@@ -50,10 +41,27 @@ function useLoad<T>(load: () => Promise<T>): [T | undefined, () => void, string 
   return [value, reload, error];
 }
 
+/** Runs a change, then `done`; a failure's message is kept to show. */
+function useAction(
+  done: () => void,
+): [string | undefined, (work: () => Promise<unknown>) => Promise<void>] {
+  const [failure, setFailure] = useState<string>();
+  const run = async (work: () => Promise<unknown>) => {
+    setFailure(undefined);
+    try {
+      await work();
+      done();
+    } catch (e) {
+      setFailure(problemText(e));
+    }
+  };
+  return [failure, run];
+}
+
 const loadUsers = () => api<{ users: UserInfo[] }>('GET', '/api/v1/users').then((r) => r.users);
 const loadCampaigns = () =>
   api<{ campaigns: Campaign[] }>('GET', '/api/v1/campaigns').then((r) => r.campaigns);
-const loadKeys = () => api<{ keys: KeyInfo[] }>('GET', '/api/v1/keys').then((r) => r.keys);
+const loadKeys = () => api<{ keys: ApiKeyInfo[] }>('GET', '/api/v1/keys').then((r) => r.keys);
 
 export function AdminScreen() {
   const [secret, setSecret] = useState<Secret>();
@@ -84,19 +92,11 @@ function Users({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange
   const [campaigns] = useLoad(loadCampaigns);
   const [form, setForm] = useState({ username: '', displayName: '', role: 'supervisor' as Role });
   const [assigned, setAssigned] = useState<string[]>([]);
-  const [failure, setFailure] = useState<string>();
+  const [failure, run] = useAction(() => {
+    reload();
+    onChange();
+  });
   const campaignName = (id: string) => campaigns?.find((c) => c._id === id)?.name ?? id;
-
-  const run = async (work: () => Promise<unknown>) => {
-    setFailure(undefined);
-    try {
-      await work();
-      reload();
-      onChange();
-    } catch (e) {
-      setFailure(problemText(e));
-    }
-  };
 
   return (
     <section className="panel" aria-labelledby="users-title">
@@ -267,17 +267,10 @@ function Keys({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange:
   const [keys, reload, error] = useLoad(loadKeys);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<ApiKeyScope[]>(['ingest']);
-  const [failure, setFailure] = useState<string>();
-  const run = async (work: () => Promise<unknown>) => {
-    setFailure(undefined);
-    try {
-      await work();
-      reload();
-      onChange();
-    } catch (e) {
-      setFailure(problemText(e));
-    }
-  };
+  const [failure, run] = useAction(() => {
+    reload();
+    onChange();
+  });
   return (
     <section className="panel" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
@@ -339,7 +332,7 @@ function Keys({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange:
         onSubmit={(e) => {
           e.preventDefault();
           void run(async () => {
-            const created = await api<{ key: string; info: KeyInfo }>('POST', '/api/v1/keys', {
+            const created = await api<{ key: string; info: ApiKeyInfo }>('POST', '/api/v1/keys', {
               name,
               scopes,
             });
