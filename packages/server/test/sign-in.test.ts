@@ -184,6 +184,24 @@ for (const kind of DATABASE_KINDS) {
         expect((await api('/session', { cookie: user.cookie })).status).toBe(401);
       });
 
+      it('ends the user’s other sessions when the password changes', async () => {
+        const user = await signedInUser(earshot, base, { username: 'rotator', role: 'viewer' });
+        const elsewhere = sessionCookie(await signIn(base, 'rotator', user.password));
+        const { closed } = await openSocket(elsewhere);
+        const changed = await api('/session/password', {
+          method: 'POST',
+          cookie: user.cookie,
+          body: JSON.stringify({
+            currentPassword: user.password,
+            newPassword: 'yet another passphrase',
+          }),
+        });
+        expect(changed.status).toBe(204);
+        expect(await closed).toBe(4401);
+        expect((await api('/session', { cookie: elsewhere })).status).toBe(401);
+        expect((await api('/session', { cookie: user.cookie })).status).toBe(200);
+      });
+
       it('refuses an expired session with 401', async () => {
         const user = await signedInUser(earshot, base, { username: 'expiring', role: 'viewer' });
         expect((await api('/session', { cookie: user.cookie })).status).toBe(200);

@@ -9,7 +9,7 @@ import {
   type UpdateUserRequest,
   type UserInfo,
 } from '@earshot/protocol';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { sessions, users } from '../store/schema.ts';
@@ -159,7 +159,16 @@ export class UserStore {
     return { user: toInfo(row!), password };
   }
 
-  async changePassword(userId: string, currentPassword: string, next: string): Promise<void> {
+  /**
+   * Replaces a password (and lifts the one-time restriction). Every other session of the user
+   * ends: whoever may have learnt the old password is signed out.
+   */
+  async changePassword(
+    userId: string,
+    currentPassword: string,
+    next: string,
+    keepSessionId?: string,
+  ): Promise<void> {
     const row = await this.findRow(userId);
     if (!row || !(await verifyPassword(currentPassword, row.passwordHash))) {
       throw new EarshotError('validation', 'The current password is wrong', {
@@ -181,6 +190,7 @@ export class UserStore {
         })
         .where(eq(users._id, userId)),
     );
+    await this.endSessions(userId, keepSessionId);
   }
 
   /**
@@ -234,13 +244,19 @@ export class UserStore {
     this.options.revocations?.revoke(sessionId);
   }
 
-  /** Ends every open session of a user. */
-  async endSessions(userId: string): Promise<void> {
+  /** Ends every open session of a user (but `except`). */
+  async endSessions(userId: string, except?: string): Promise<void> {
     const ended = await query(() =>
       this.db
         .update(sessions)
         .set({ revokedAt: this.now() })
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            except ? ne(sessions._id, except) : undefined,
+          ),
+        )
         .returning({ id: sessions._id }),
     );
     for (const { id } of ended) this.options.revocations?.revoke(id);

@@ -68,7 +68,14 @@ export function sessionRoutes({
     app.post('/session/password', { preHandler: signedIn }, async (request, reply) => {
       const principal = userOnly(request);
       const body = parseOrThrow(changePasswordRequest, request.body, 'request body');
-      await users.changePassword(principal.id, body.currentPassword, body.newPassword);
+      // Guessing the current password from a stolen session is as slow as guessing at sign-in.
+      signInLimiter?.take(`password:${principal.id}`);
+      await users.changePassword(
+        principal.id,
+        body.currentPassword,
+        body.newPassword,
+        principal.credentialId,
+      );
       await access.record(request, { event: 'password_changed' });
       return reply.code(204).send();
     });
