@@ -222,7 +222,7 @@ async function usersCommand(
   const [action, target] = args;
   const store = await openStore(databaseTarget(config));
   try {
-    const users = new UserStore(store.database.db, {
+    const users = new UserStore(store.database, {
       clock: Date.now,
       sessionMs: config.sessionHours * 3_600_000,
     });

@@ -188,6 +188,20 @@ export const OPTIONS = {
     schema: z.coerce.number().min(0).max(1_000_000).default(1000),
     defaultText: '1000',
   },
+  trustProxy: {
+    flag: '--trust-proxy',
+    env: 'EARSHOT_TRUST_PROXY',
+    boolean: true,
+    description:
+      'Behind a TLS-terminating proxy: trust its X-Forwarded-For and -Proto (real client addresses in the audit log; Secure cookies over HTTPS)',
+    schema: z
+      .union([
+        z.boolean(),
+        z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+      ])
+      .default(false),
+    defaultText: 'off',
+  },
   sessionHours: {
     flag: '--session-hours',
     env: 'EARSHOT_SESSION_HOURS',

@@ -101,7 +101,7 @@ export async function createEarshot(
   });
   const revocations = new Revocations();
   const keys = new ApiKeyStore(store.database.db, clock, revocations);
-  const users = new UserStore(store.database.db, {
+  const users = new UserStore(store.database, {
     clock,
     sessionMs: config.sessionHours * 3_600_000,
     revocations,
@@ -156,10 +156,16 @@ export async function createEarshot(
     logger,
     clock,
     bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
     maxWriteBacklog: config.maxWriteBacklog,
     // Wall-clock time, not the injected clock: a limit is about real request rates.
     limiter: new RateLimiter(config.rateLimit, config.rateLimit * 2),
     signInLimiter: new RateLimiter(config.signInAttempts / 60, config.signInAttempts),
+    // About what the password hashing can do on two cores; beyond it, 429 rather than a queue.
+    signInCeiling: new RateLimiter(
+      config.signInAttempts > 0 ? 20 : 0,
+      config.signInAttempts > 0 ? 40 : 0,
+    ),
     consoleRoot: CONSOLE_ROOT,
     allowedOrigins: config.allowedOrigins,
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),

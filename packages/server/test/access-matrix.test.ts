@@ -308,6 +308,14 @@ for (const kind of DATABASE_KINDS) {
       },
     );
 
+    it('answers 404 for another team’s call before looking at the body', async () => {
+      for (const role of ['supervisor', 'viewer'] as const) {
+        const path = `/api/v1/calls/${FOREIGN.callId}/actions`;
+        const response = await send(users[role], 'POST', path, { action: 'NOT_AN_ACTION' });
+        expect(response.status, role).toBe(404);
+      }
+    });
+
     it('refuses ingest sockets to every role', async () => {
       for (const role of ROLES) {
         const status = await new Promise<number>((resolve) => {

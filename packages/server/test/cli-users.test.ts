@@ -19,7 +19,7 @@ describe('earshot users and the first start', () => {
     const store = await openStore({ kind: 'pglite', dataDir: dir });
     try {
       return await run(
-        new UserStore(store.database.db, { clock: Date.now, sessionMs: 3_600_000 }),
+        new UserStore(store.database, { clock: Date.now, sessionMs: 3_600_000 }),
         new AuditLog(store.database.db, Date.now, createLogger('silent')),
       );
     } finally {

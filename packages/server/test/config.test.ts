@@ -25,6 +25,7 @@ describe('configuration', () => {
       maxWriteBacklog: 50_000,
       rateLimit: 1000,
       sessionHours: 12,
+      trustProxy: false,
       signInAttempts: 10,
       realtimeHistory: 250,
       simulatorCalls: 12,

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
+import { ApiKeyStore } from '../src/auth/api-keys.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
 import { signedInUser } from './support/users.ts';
 
@@ -60,6 +61,31 @@ describe('expired and revoked credentials', () => {
     const refused = await health(key);
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { detail: string }).detail).toBe('API key expired');
+  });
+
+  it('keeps a socket whose key expires in more than 24.8 days (the longest timer)', async () => {
+    const { key } = await earshot.keys.create({
+      name: 'long',
+      scopes: ['monitor'],
+      expiresAt: Date.now() + 30 * 86_400_000,
+    });
+    const { socket, closed } = await connect(key);
+    const outcome = await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(() => resolve('open'), 700)),
+    ]);
+    expect(outcome).toBe('open');
+    socket.close();
+  });
+
+  it('closes within a heartbeat a socket whose key another process revoked', async () => {
+    const { key, info } = await earshot.keys.create({ name: 'elsewhere', scopes: ['monitor'] });
+    const { closed } = await connect(key);
+    // A second store on the same database, as the CLI would be: no revocation event here.
+    await new ApiKeyStore(earshot.store.database.db).revoke(info.id);
+    const began = Date.now();
+    expect((await closed).code).toBe(4401);
+    expect(Date.now() - began).toBeLessThan(1_000); // heartbeat 200 ms, not the 30 s key cache
   });
 
   it('closes a socket when its key is revoked', async () => {

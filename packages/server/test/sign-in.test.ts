@@ -10,7 +10,14 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
 import { auditLog, users as usersTable } from '../src/store/schema.ts';
-import { DATABASE_KINDS, createPostgresDatabase, postgresAvailable } from './support/databases.ts';
+import { EarshotError } from '@earshot/protocol';
+import { UserStore } from '../src/auth/users.ts';
+import {
+  DATABASE_KINDS,
+  createPostgresDatabase,
+  openTestStore,
+  postgresAvailable,
+} from './support/databases.ts';
 import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
 import { NEW_PASSWORD, sessionCookie, signIn, signedInUser } from './support/users.ts';
 
@@ -202,6 +209,34 @@ for (const kind of DATABASE_KINDS) {
         expect((await api('/session', { cookie: user.cookie })).status).toBe(200);
       });
 
+      it('keeps one enabled admin, even when two admins demote each other at once', async () => {
+        const { store, cleanup } = await openTestStore(kind);
+        try {
+          const users = new UserStore(store.database, { clock: Date.now, sessionMs: 60_000 });
+          const first = (await users.ensureAdmin())!;
+          const last = await users
+            .update(first.username, { role: 'viewer' })
+            .catch((e: Error) => e);
+          expect(last).toBeInstanceOf(EarshotError);
+          expect((last as EarshotError).status).toBe(409);
+          await users.create({
+            username: 'second',
+            displayName: 'S',
+            role: 'admin',
+            campaignIds: [],
+          });
+          const outcomes = await Promise.allSettled([
+            users.update('admin', { disabled: true }),
+            users.update('second', { role: 'supervisor' }),
+          ]);
+          expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+          const admins = (await users.list()).filter((u) => u.role === 'admin' && !u.disabled);
+          expect(admins).toHaveLength(1);
+        } finally {
+          await cleanup();
+        }
+      });
+
       it('refuses an expired session with 401', async () => {
         const user = await signedInUser(earshot, base, { username: 'expiring', role: 'viewer' });
         expect((await api('/session', { cookie: user.cookie })).status).toBe(200);
@@ -232,6 +267,43 @@ for (const kind of DATABASE_KINDS) {
           expect(refused.status).toBe(401);
         } finally {
           await short.close();
+        }
+      });
+
+      it('takes a username only: a user id or an id-shaped string is just a wrong username', async () => {
+        const user = await signedInUser(earshot, base, { username: 'by-name', role: 'viewer' });
+        expect((await signIn(base, user.id, user.password)).status).toBe(401);
+        expect((await signIn(base, user.id.toUpperCase(), user.password)).status).toBe(401);
+        expect((await signIn(base, '-'.repeat(36), 'whatever')).status).toBe(401);
+      });
+
+      it('sets Secure and reads the client address only when told to trust a proxy', async () => {
+        const user = await signedInUser(earshot, base, { username: 'proxied', role: 'viewer' });
+        const headers = {
+          'content-type': 'application/json',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-for': '203.0.113.9',
+        };
+        const body = JSON.stringify({ username: 'proxied', password: user.password });
+        const direct = await fetch(`${base}/api/v1/session`, { method: 'POST', headers, body });
+        expect(direct.headers.get('set-cookie')).not.toContain('Secure');
+        const behind = await createEarshot(
+          loadConfig({ 'data-dir': 'memory://', port: '0', 'trust-proxy': true }, {}),
+          pino({ level: 'silent' }),
+        );
+        try {
+          const behindBase = await behind.listen();
+          const person = await signedInUser(behind, behindBase, { username: 'p', role: 'viewer' });
+          const response = await fetch(`${behindBase}/api/v1/session`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ username: 'p', password: person.password }),
+          });
+          expect(response.headers.get('set-cookie')).toContain('Secure');
+          const [latest] = await behind.audit.list({ event: 'sign_in', limit: 1 });
+          expect(latest!.ip).toBe('203.0.113.9');
+        } finally {
+          await behind.close();
         }
       });
 
@@ -410,6 +482,8 @@ for (const kind of DATABASE_KINDS) {
           body: JSON.stringify({ role: 'viewer' }),
         });
 
+        // A password typed into the username field is not written down.
+        await signIn(base, 'Hunter2-typed-in-the-wrong-field', 'x');
         // Only admins read the log.
         expect((await api('/audit', { cookie: viewer.cookie })).status).toBe(403);
         const read = await api('/audit?limit=500', { cookie: admin.cookie });
@@ -428,10 +502,10 @@ for (const kind of DATABASE_KINDS) {
         ] as const) {
           expect(events, event).toContain(event);
         }
-        expect(entries.find((e) => e.event === 'sign_in_failed')).toMatchObject({
-          actorKind: 'anonymous',
-          target: 'watcher',
-        });
+        // A failed sign-in names the account tried, when it exists.
+        expect(
+          entries.find((e) => e.event === 'sign_in_failed' && e.target === 'watcher'),
+        ).toMatchObject({ actorKind: 'anonymous' });
         expect(
           entries.find((e) => e.event === 'access_refused' && e.target?.includes('actions')),
         ).toMatchObject({
@@ -445,7 +519,9 @@ for (const kind of DATABASE_KINDS) {
         });
         // Nothing said on the call, no note text, no password, key or session token.
         const everything = JSON.stringify(entries);
+        expect(entries.some((e) => e.target === '(unknown user)')).toBe(true);
         for (const secret of [
+          'hunter2-typed-in-the-wrong-field',
           'Quibbleworth',
           password,
           key,

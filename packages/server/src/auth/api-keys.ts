@@ -93,9 +93,10 @@ export class ApiKeyStore {
 
   /**
    * The principal a presented key stands for, or a 401. The secret is compared in constant
-   * time; revocation and expiry take effect within 30 s (the verification cache).
+   * time; revocation and expiry take effect within 30 s (the verification cache), or at once
+   * with `fresh` (the realtime heartbeat's re-check).
    */
-  async verify(presented: string): Promise<Principal> {
+  async verify(presented: string, options: { fresh?: boolean } = {}): Promise<Principal> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) throw unauthorized('Malformed API key');
     const [, prefix, secret] = match as unknown as [string, string, string];
@@ -105,7 +106,7 @@ export class ApiKeyStore {
       (this.ephemeral.has(prefix)
         ? { ...this.ephemeral.get(prefix)!, until: Infinity }
         : undefined);
-    if (!entry || entry.until < now) {
+    if (!entry || entry.until < now || (options.fresh && entry.until !== Infinity)) {
       const [row] = await query(() =>
         this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)),
       );

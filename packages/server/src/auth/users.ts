@@ -10,7 +10,7 @@ import {
   type UserInfo,
 } from '@earshot/protocol';
 import { and, asc, eq, isNull, ne } from 'drizzle-orm';
-import type { Db } from '../store/index.ts';
+import type { Database, Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { sessions, users } from '../store/schema.ts';
 import { generatePassword, hashPassword, verifyNothing, verifyPassword } from './passwords.ts';
@@ -18,6 +18,7 @@ import { userPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
 
 const TOKEN_PATTERN = /^ess_[A-Za-z0-9_-]{43}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -45,14 +46,18 @@ function toInfo(row: UserRow): UserInfo {
 }
 
 export class UserStore {
+  private readonly db: Db;
+
   constructor(
-    private readonly db: Db,
+    private readonly database: Pick<Database, 'db' | 'transaction'>,
     private readonly options: {
       clock: () => number;
       sessionMs: number;
       revocations?: Revocations;
     },
-  ) {}
+  ) {
+    this.db = database.db;
+  }
 
   private now(): number {
     return this.options.clock();
@@ -112,32 +117,66 @@ export class UserStore {
   }
 
   private async findRow(idOrUsername: string): Promise<UserRow | undefined> {
-    const column = /^[0-9a-f-]{36}$/.test(idOrUsername) ? users._id : users.username;
+    const column = UUID.test(idOrUsername) ? users._id : users.username;
     const [row] = await query(() => this.db.select().from(users).where(eq(column, idOrUsername)));
     return row;
   }
 
+  /** By username only: sign-in never takes an id, so each account has one spelling to limit. */
+  private async findByUsername(username: string): Promise<UserRow | undefined> {
+    const [row] = await query(() =>
+      this.db.select().from(users).where(eq(users.username, username)),
+    );
+    return row;
+  }
+
+  /** Whether a username belongs to someone (the audit log names only real accounts). */
+  async exists(username: string): Promise<boolean> {
+    return (await this.findByUsername(username.toLowerCase())) !== undefined;
+  }
+
   async update(idOrUsername: string, patch: UpdateUserRequest): Promise<UserInfo> {
     const current = await this.get(idOrUsername);
-    const [row] = await query(() =>
-      this.db
-        .update(users)
-        .set({
-          ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
-          ...(patch.role !== undefined ? { role: patch.role } : {}),
-          ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
-          ...(patch.disabled !== undefined
-            ? { disabledAt: patch.disabled ? this.now() : null }
-            : {}),
-          updatedAt: this.now(),
-        })
-        .where(eq(users._id, current.id))
-        .returning(),
+    const demotes =
+      current.role === 'admin' &&
+      !current.disabled &&
+      ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
+    const row = await query(() =>
+      this.database.transaction(async (tx) => {
+        if (demotes) {
+          // Locks the enabled admins, so two admins demoting each other at once cannot both
+          // pass this check and leave nobody to administer Earshot.
+          const admins = await tx
+            .select({ id: users._id })
+            .from(users)
+            .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+            .for('update');
+          if (admins.length <= 1) {
+            throw new EarshotError('conflict', 'This is the last enabled admin', {
+              fields: [{ field: patch.disabled ? 'disabled' : 'role', message: 'Keep one admin' }],
+            });
+          }
+        }
+        const [updated] = await tx
+          .update(users)
+          .set({
+            ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
+            ...(patch.role !== undefined ? { role: patch.role } : {}),
+            ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
+            ...(patch.disabled !== undefined
+              ? { disabledAt: patch.disabled ? this.now() : null }
+              : {}),
+            updatedAt: this.now(),
+          })
+          .where(eq(users._id, current.id))
+          .returning();
+        return updated!;
+      }),
     );
     if (patch.role !== undefined || patch.campaignIds !== undefined || patch.disabled) {
       await this.endSessions(current.id);
     }
-    return toInfo(row!);
+    return toInfo(row);
   }
 
   /** A new one-time password (shown once); the user's sessions end. */
@@ -201,7 +240,7 @@ export class UserStore {
     username: string,
     password: string,
   ): Promise<{ token: string; principal: Principal; user: UserInfo }> {
-    const row = await this.findRow(username.toLowerCase());
+    const row = await this.findByUsername(username.toLowerCase());
     const ok = row
       ? await verifyPassword(password, row.passwordHash)
       : await verifyNothing(password);

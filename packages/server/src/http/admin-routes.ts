@@ -5,11 +5,8 @@ import {
   auditQuery,
   createKeyRequest,
   createUserRequest,
-  EarshotError,
   parseOrThrow,
   updateUserRequest,
-  type UpdateUserRequest,
-  type UserInfo,
 } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -17,13 +14,6 @@ import type { RouteDependencies } from './app.ts';
 
 const userParams = z.strictObject({ id: z.string().min(1).max(64) });
 const keyParams = z.strictObject({ id: z.string().min(1).max(64) });
-
-/** Would this change leave no enabled admin? Then nobody could administer Earshot. */
-function removesLastAdmin(target: UserInfo, patch: UpdateUserRequest, all: UserInfo[]): boolean {
-  const demoted = (patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true;
-  if (target.role !== 'admin' || target.disabled || !demoted) return false;
-  return all.filter((u) => u.role === 'admin' && !u.disabled).length <= 1;
-}
 
 export function adminRoutes({
   users,
@@ -51,12 +41,6 @@ export function adminRoutes({
     app.patch('/users/:id', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(userParams, request.params, 'path');
       const patch = parseOrThrow(updateUserRequest, request.body, 'request body');
-      const target = await users.get(id);
-      if (removesLastAdmin(target, patch, await users.list())) {
-        throw new EarshotError('conflict', 'This is the last enabled admin', {
-          fields: [{ field: patch.disabled ? 'disabled' : 'role', message: 'Keep one admin' }],
-        });
-      }
       const user = await users.update(id, patch);
       await access.record(request, {
         event: 'user_updated',

@@ -54,12 +54,16 @@ export interface AppDependencies {
   limiter?: RateLimiter;
   /** Sign-in attempts per username (none: unlimited). */
   signInLimiter?: RateLimiter;
+  /** Sign-in attempts across all usernames (each costs a 32 MiB password hash). */
+  signInCeiling?: RateLimiter;
   /** The built console (packages/web/dist) to serve at /; none serves only the API. */
   consoleRoot?: string;
   /** Rows waiting for the database above which streaming ingest sockets pause. */
   maxWriteBacklog?: number;
   /** Largest request body accepted (413 above it). */
   bodyLimit?: number;
+  /** Trust a proxy's X-Forwarded-* headers (client address, https). */
+  trustProxy?: boolean;
 }
 
 export function sendProblem(reply: FastifyReply, error: EarshotError): FastifyReply {
@@ -94,6 +98,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Request bodies are capped here; the ingest routes set their own documented limits.
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    // Behind a TLS-terminating proxy, request.protocol and request.ip come from its headers.
+    trustProxy: deps.trustProxy ?? false,
     // Per-request lines would drown the log at ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -60,14 +60,17 @@ export class Access {
   constructor(private readonly deps: AccessDependencies) {}
 
   /** The principal behind an API key (a realtime hello frame carries one). */
-  verifyKey(token: string): Promise<Principal> {
-    return this.deps.keys.verify(token);
+  verifyKey(token: string, options: { fresh?: boolean } = {}): Promise<Principal> {
+    return this.deps.keys.verify(token, options);
   }
 
   /** The principal behind a request's credentials (key first, then cookie), or a 401. */
-  async principalOf(request: FastifyRequest): Promise<Principal> {
+  async principalOf(
+    request: FastifyRequest,
+    options: { fresh?: boolean } = {},
+  ): Promise<Principal> {
     const token = bearerToken(request);
-    if (token !== undefined) return this.deps.keys.verify(token);
+    if (token !== undefined) return this.deps.keys.verify(token, options);
     const session = request.cookies[SESSION_COOKIE];
     if (session) {
       const principal = await this.deps.users.verify(session);

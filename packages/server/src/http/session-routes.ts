@@ -27,6 +27,7 @@ export function sessionRoutes({
   audit,
   clock,
   signInLimiter,
+  signInCeiling,
 }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
     const signedIn = access.guard(undefined, { duringPasswordChange: true });
@@ -42,11 +43,15 @@ export function sessionRoutes({
       const username = body.username.toLowerCase();
       // Per username, so guessing one account's password is slow whatever the source address.
       signInLimiter?.take(`sign-in:${username}`);
+      // And overall, so many usernames at once cannot keep the password hashing busy.
+      signInCeiling?.take('sign-in');
       let signedInAs;
       try {
         signedInAs = await users.signIn(username, body.password);
       } catch (error) {
-        await audit.record({ event: 'sign_in_failed', target: username, ip: request.ip });
+        // Only a real account's name: what was typed may be a password in the wrong field.
+        const target = (await users.exists(username)) ? username : '(unknown user)';
+        await audit.record({ event: 'sign_in_failed', target, ip: request.ip });
         throw error;
       }
       const { token, principal } = signedInAs;

@@ -16,8 +16,8 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
 
     app.post('/calls/:callId/actions', { preHandler: watch }, async (request, reply) => {
       const { callId } = parseOrThrow(callParams, request.params, 'path');
-      const body = parseOrThrow(supervisorActionRequest, request.body, 'request body');
       await access.visibleCall(request, callId, calls.snapshot(callId)?.liveCall);
+      const body = parseOrThrow(supervisorActionRequest, request.body, 'request body');
       const principal = request.principal!;
       try {
         assertPermission(principal, `act:${body.action}`);

@@ -13,6 +13,8 @@ import { realTimers } from '../jobs/service.ts';
 import type { Hub } from './hub.ts';
 import { Session, type SessionOptions } from './session.ts';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface RealtimeOptions {
   hub: Hub;
   access: Access;
@@ -82,8 +84,10 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         };
         // The credentials a connection was opened with stay valid only until they expire or
         // are revoked: then the socket is closed, as an HTTP request would be refused.
+        // Re-checked on each heartbeat without the key cache, so a revocation made elsewhere
+        // (the CLI, another server) closes the socket within one heartbeat.
         let reverify = request.principal
-          ? () => options.access.principalOf(request).then(mayWatch)
+          ? () => options.access.principalOf(request, { fresh: true }).then(mayWatch)
           : undefined;
         let expiryTimer: unknown;
         let stopWatchingRevocations: (() => void) | undefined;
@@ -110,11 +114,16 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           });
           socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
           const expiresAt = request.principal?.expiresAt;
-          if (expiresAt !== undefined)
-            expiryTimer = timers.setTimeout(
-              () => expire('credentials expired'),
-              Math.max(0, expiresAt - (options.clock ?? Date.now)()),
-            );
+          // A timer cannot wait more than 2^31 - 1 ms (about 24.8 days): longer, it re-arms.
+          const armExpiry = () => {
+            if (expiresAt === undefined) return;
+            const left = Math.max(0, expiresAt - (options.clock ?? Date.now)());
+            expiryTimer =
+              left > MAX_TIMER_MS
+                ? timers.setTimeout(armExpiry, MAX_TIMER_MS)
+                : timers.setTimeout(() => expire('credentials expired'), left);
+          };
+          armExpiry();
         };
         if (request.principal) open();
 
@@ -152,7 +161,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             try {
               const token = message.token;
               request.principal = mayWatch(await options.access.verifyKey(token));
-              reverify = () => options.access.verifyKey(token).then(mayWatch);
+              reverify = () => options.access.verifyKey(token, { fresh: true }).then(mayWatch);
               open();
             } catch (error) {
               await options.access.refused(request, error, undefined, 'calls:watch');
