@@ -4,6 +4,7 @@
 import type { SessionInfo } from '@earshot/protocol';
 import { useEffect, useState } from 'react';
 import { AdminScreen } from './admin/admin-screen.tsx';
+import { ErrorLine } from './error-line.tsx';
 import { CallMonitorModal } from './monitor/call-monitor-modal.tsx';
 import { disconnect, realtime, useConnection } from './realtime.ts';
 import { api, loadSession, problemText, SessionContext, signIn, signOut } from './session.ts';
@@ -87,15 +88,6 @@ function PasswordField(props: {
       />
     </label>
   );
-}
-
-/** A failed request's message, announced to screen readers. */
-function ErrorLine({ error }: { error: string | undefined }) {
-  return error ? (
-    <p className="error" role="alert">
-      {error}
-    </p>
-  ) : null;
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {

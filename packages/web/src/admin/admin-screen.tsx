@@ -13,6 +13,7 @@ import {
   type UserInfo,
 } from '@earshot/protocol';
 import { useCallback, useEffect, useState } from 'react';
+import { ErrorLine } from '../error-line.tsx';
 import { api, problemText } from '../session.ts';
 
 /** A secret shown once: the one-time password of a user, or a new API key. */
@@ -101,11 +102,7 @@ function Users({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange
   return (
     <section className="panel" aria-labelledby="users-title">
       <h2 id="users-title">Users</h2>
-      {(error ?? failure) && (
-        <p className="error" role="alert">
-          {error ?? failure}
-        </p>
-      )}
+      <ErrorLine error={error ?? failure} />
       <table className="admin-table">
         <thead>
           <tr>
@@ -279,11 +276,7 @@ function Keys({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange:
         campaign automation, <strong>monitor</strong> for a wallboard screen. Keys see every
         campaign.
       </p>
-      {(error ?? failure) && (
-        <p className="error" role="alert">
-          {error ?? failure}
-        </p>
-      )}
+      <ErrorLine error={error ?? failure} />
       <table className="admin-table">
         <thead>
           <tr>
@@ -394,11 +387,7 @@ function AuditLog({ version }: { version: number }) {
           ))}
         </select>
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <table className="admin-table" data-testid="audit">
         <thead>
           <tr>
