@@ -1,7 +1,7 @@
 // What the engine asks the store to write: whole documents, upserted by `_id`. The server's
 // write-behind coalesces them (last write of a document wins) and commits them in batches.
 import type {
-  AnnotationAction,
+  Annotation,
   CallAnalytics,
   CallObjective,
   CallPhase,
@@ -42,18 +42,7 @@ export interface OutboxRecord {
 }
 
 /** A note, bookmark or flag kept after the live rows expire (its `_id` is the action's). */
-export interface AnnotationRecord {
-  _id: string;
-  _creationTime: number;
-  callId: string;
-  campaignId?: string;
-  action: AnnotationAction;
-  details?: string;
-  supervisorId: string;
-  supervisorName: string;
-  timestamp: string;
-  createdAt: number;
-}
+export type AnnotationRecord = Omit<Annotation, 'id'> & { _id: string; _creationTime: number };
 
 export interface WritableDocuments {
   liveCalls: LiveCall;

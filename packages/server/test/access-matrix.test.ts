@@ -3,12 +3,11 @@
 // "Roles and scope"), and no response or frame to a supervisor or viewer ever carries the
 // other team's call.
 import type { Role } from '@earshot/protocol';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.ts';
-import { createEarshot, type Earshot } from '../src/server.ts';
-import { DATABASE_KINDS, createPostgresDatabase, postgresAvailable } from './support/databases.ts';
+import type { Earshot } from '../src/server.ts';
+import { DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
+import { listeningEarshot } from './support/earshot.ts';
 import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
 import { signedInUser, type SignedInUser } from './support/users.ts';
 
@@ -33,27 +32,14 @@ for (const kind of DATABASE_KINDS) {
   describe.skipIf(kind === 'postgres' && !postgresAvailable)(`access matrix [${kind}]`, () => {
     let earshot: Earshot;
     let base: string;
-    let drop: (() => Promise<void>) | undefined;
+    let cleanup: () => Promise<void>;
     const users = {} as Record<Role, SignedInUser>;
     const campaign = { own: '', foreign: '' };
     let ingestKey: string;
     let counter = 0;
 
     beforeAll(async () => {
-      const database = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-      drop = database?.drop;
-      earshot = await createEarshot(
-        loadConfig(
-          {
-            'data-dir': 'memory://',
-            port: '0',
-            ...(database ? { 'database-url': database.url } : {}),
-          },
-          {},
-        ),
-        pino({ level: 'silent' }),
-      );
-      base = await earshot.listen();
+      ({ earshot, base, cleanup } = await listeningEarshot(kind));
       ingestKey = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
       const manageKey = (await earshot.keys.create({ name: 'setup', scopes: ['manage'] })).key;
       for (const scope of ['own', 'foreign'] as const) {
@@ -96,10 +82,7 @@ for (const kind of DATABASE_KINDS) {
         });
       }
     });
-    afterAll(async () => {
-      await earshot.close();
-      await drop?.();
-    });
+    afterAll(() => cleanup());
 
     const callOf = (scope: Scope) => (scope === 'own' ? 'call-own' : FOREIGN.callId);
 

@@ -12,12 +12,8 @@ import { createEarshot, type Earshot } from '../src/server.ts';
 import { auditLog, users as usersTable } from '../src/store/schema.ts';
 import { EarshotError } from '@earshot/protocol';
 import { UserStore } from '../src/auth/users.ts';
-import {
-  DATABASE_KINDS,
-  createPostgresDatabase,
-  openTestStore,
-  postgresAvailable,
-} from './support/databases.ts';
+import { DATABASE_KINDS, openTestStore, postgresAvailable } from './support/databases.ts';
+import { listeningEarshot } from './support/earshot.ts';
 import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
 import { NEW_PASSWORD, sessionCookie, signIn, signedInUser } from './support/users.ts';
 
@@ -27,29 +23,17 @@ for (const kind of DATABASE_KINDS) {
     () => {
       let earshot: Earshot;
       let base: string;
-      let drop: (() => Promise<void>) | undefined;
+      let cleanup: () => Promise<void>;
       let ingestKey: string;
       let salesId: string;
       const clock = { now: Date.parse('2026-11-24T09:00:00.000Z') };
 
       beforeAll(async () => {
-        const database = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-        drop = database?.drop;
-        earshot = await createEarshot(
-          loadConfig(
-            {
-              'data-dir': 'memory://',
-              port: '0',
-              'session-hours': '1',
-              'sign-in-attempts': '5',
-              ...(database ? { 'database-url': database.url } : {}),
-            },
-            {},
-          ),
-          pino({ level: 'silent' }),
+        ({ earshot, base, cleanup } = await listeningEarshot(
+          kind,
+          { 'session-hours': '1', 'sign-in-attempts': '5' },
           { clock: () => clock.now },
-        );
-        base = await earshot.listen();
+        ));
         ingestKey = (await earshot.keys.create({ name: 'pipe', scopes: ['ingest'] })).key;
         const manageKey = (await earshot.keys.create({ name: 'setup', scopes: ['manage'] })).key;
         const created = await fetch(`${base}/api/v1/campaigns`, {
@@ -59,10 +43,7 @@ for (const kind of DATABASE_KINDS) {
         });
         salesId = ((await created.json()) as { campaign: { _id: string } }).campaign._id;
       });
-      afterAll(async () => {
-        await earshot.close();
-        await drop?.();
-      });
+      afterAll(() => cleanup());
 
       const api = (path: string, init: RequestInit & { cookie?: string } = {}) =>
         fetch(`${base}/api/v1${path}`, {

@@ -79,7 +79,7 @@ export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | u
 export class Hub {
   private readonly callLogs = new Map<string, TopicLog>();
   readonly wallboard: TopicLog;
-  private readonly entries = new Map<string, { entry: WallboardEntry; json: string }>();
+  private readonly entries = new Map<string, WallboardEntry>();
   private readonly sessions = new Set<Session>();
   /** Sessions by the topics they follow, so an update visits only its own subscribers. */
   private readonly watchers = new Map<string, Set<Session>>();
@@ -95,8 +95,7 @@ export class Hub {
     this.callHistory = options.callHistory ?? 250;
     this.versionBase = options.versionBase ?? Date.now() * 1000;
     this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
-    for (const entry of source.wallboardEntries())
-      this.entries.set(entry.callId, { entry, json: JSON.stringify(entry) });
+    for (const entry of source.wallboardEntries()) this.entries.set(entry.callId, entry);
     this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
   }
 
@@ -107,9 +106,7 @@ export class Hub {
   }
 
   wallboardEntries(filter: WallboardFilter | undefined): WallboardEntry[] {
-    return [...this.entries.values()]
-      .map((e) => e.entry)
-      .filter((entry) => matchesFilter(entry, filter));
+    return [...this.entries.values()].filter((entry) => matchesFilter(entry, filter));
   }
 
   add(session: Session): void {
@@ -166,7 +163,7 @@ export class Hub {
     let changeJson = '';
     if (update.removed) {
       this.callLogs.delete(update.callId);
-      const removed = this.entries.get(update.callId)?.entry;
+      const removed = this.entries.get(update.callId);
       if (removed && this.entries.delete(update.callId)) {
         change = {
           op: 'remove',
@@ -177,9 +174,9 @@ export class Hub {
       }
     } else {
       const previous = this.entries.get(update.callId);
-      if (!previous || !sameWallboardEntry(previous.entry, update.entry)) {
+      if (!previous || !sameWallboardEntry(previous, update.entry)) {
         const json = JSON.stringify(update.entry);
-        this.entries.set(update.callId, { entry: update.entry, json });
+        this.entries.set(update.callId, update.entry);
         change = { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> };
         changeJson = `{"op":"upsert","entry":${json}}`;
       }

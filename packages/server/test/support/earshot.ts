@@ -2,7 +2,7 @@
 // kind, with a controllable clock and keys for both scopes. Requests go through app.inject.
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
-import { createEarshot, type Earshot } from '../../src/server.ts';
+import { createEarshot, type Earshot, type Overrides } from '../../src/server.ts';
 import { createPostgresDatabase, type DatabaseKind } from './databases.ts';
 
 export interface TestEarshot {
@@ -62,6 +62,33 @@ export async function startTestEarshot(
       }
       return { status: response.statusCode, body: parsed, headers: response.headers };
     },
+    async cleanup() {
+      await earshot.close();
+      await database?.drop();
+    },
+  };
+}
+
+/** A whole Earshot listening on a free port, for tests that need real HTTP and sockets. */
+export async function listeningEarshot(
+  kind: DatabaseKind,
+  flags: Record<string, string> = {},
+  overrides: Overrides = {},
+): Promise<{ earshot: Earshot; base: string; cleanup(): Promise<void> }> {
+  const database = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+  const config = loadConfig(
+    {
+      'data-dir': 'memory://',
+      port: '0',
+      ...(database ? { 'database-url': database.url } : {}),
+      ...flags,
+    },
+    {},
+  );
+  const earshot = await createEarshot(config, pino({ level: 'silent' }), overrides);
+  return {
+    earshot,
+    base: await earshot.listen(),
     async cleanup() {
       await earshot.close();
       await database?.drop();
