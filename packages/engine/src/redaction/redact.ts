@@ -233,8 +233,8 @@ export function redactChunk(
   let cursor = 0;
   for (const f of kept) {
     if (policy[f.kind] === 'keep') continue;
-    const from = normalised.starts[f.start]!;
-    const to = normalised.ends[f.end - 1]!;
+    const from = normalised.starts ? normalised.starts[f.start]! : f.start;
+    const to = normalised.ends ? normalised.ends[f.end - 1]! : f.end;
     out += text.slice(cursor, from) + PLACEHOLDERS[f.kind];
     cursor = to;
     counts[f.kind] = (counts[f.kind] ?? 0) + 1;

@@ -24,19 +24,31 @@ const ZERO_WORDS = new Set(['oh', 'o']);
 export interface Normalised {
   /** The text with spoken digits as digits. */
   text: string;
-  /** For each index of `text`, the index in the original text where that character came from. */
-  starts: number[];
+  /**
+   * For each index of `text`, the index in the original text where that character came from.
+   * Absent when nothing changed: each index is its own.
+   */
+  starts?: number[];
   /** For each index of `text`, the index in the original text just after that character's source. */
-  ends: number[];
+  ends?: number[];
 }
 
 const WORD = /[A-Za-z]+|[^A-Za-z]/g;
+/**
+ * Any word that may become a digit. Most chunks have none, and their normalisation is the
+ * text itself: this runs on every transcript chunk, interims included.
+ */
+const MAY_CHANGE = new RegExp(
+  `(?<![A-Za-z])(?:${[...Object.keys(DIGIT_WORDS), ...Object.keys(REPEATS)].join('|')})(?![A-Za-z])`,
+  'i',
+);
 
 /**
  * "my card is four one one one" → "my card is 4 1 1 1". "oh" and "o" count as zero only in a
  * run with other digits, so "oh no" and "o'clock" stay words.
  */
 export function normaliseSpokenDigits(original: string): Normalised {
+  if (!MAY_CHANGE.test(original)) return { text: original };
   const tokens: Array<{ text: string; lower: string; start: number; end: number }> = [];
   for (const match of original.matchAll(WORD)) {
     tokens.push({
