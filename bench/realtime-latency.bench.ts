@@ -6,7 +6,7 @@
 // the load generator (bench/support/realtime-load.ts) and this one, which starts both, tells
 // the server when the measured window opens and closes, and prints the results.
 //   BENCH_REALTIME_STEPS (100,500,1000)  concurrent calls per step
-//   BENCH_REALTIME_TARGETS (relay,pglite,postgres)
+//   BENCH_REALTIME_TARGETS (relay,pglite,postgres,postgres-thread)
 //   BENCH_REALTIME_RATE (10)  events/s per call     BENCH_REALTIME_SUBSCRIBERS (2)  per call
 //   BENCH_REALTIME_WALLBOARDS (20)   BENCH_REALTIME_WARMUP_S (5)   BENCH_REALTIME_SECONDS (20)
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
@@ -32,7 +32,7 @@ import { startRelay } from './support/ws-relay.ts';
 const THIS_FILE = fileURLToPath(import.meta.url);
 const env = (name: string, fallback: string) => process.env[`BENCH_REALTIME_${name}`] ?? fallback;
 const STEPS = env('STEPS', '100,500,1000').split(',').map(Number);
-const TARGETS = env('TARGETS', 'relay,pglite,postgres').split(',');
+const TARGETS = env('TARGETS', 'relay,pglite,postgres,postgres-thread').split(',');
 const RATE = Number(env('RATE', '10'));
 const SUBSCRIBERS = Number(env('SUBSCRIBERS', '2'));
 const WALLBOARDS = Number(env('WALLBOARDS', '20'));
@@ -222,7 +222,7 @@ async function serverChild(spec: ServerSpec): Promise<void> {
     });
     extra = () => ({
       updates,
-      backlog: earshot.writer.backlog,
+      backlog: earshot.calls.writeBacklog,
       sessions: earshot.hub.sessionCount,
     });
     ready = {
@@ -472,18 +472,19 @@ export async function run(): Promise<void> {
           label: 'PGlite (in memory)',
           flags: { 'data-dir': 'memory://' },
         };
-      } else if (target === 'postgres') {
+      } else if (target === 'postgres' || target === 'postgres-thread') {
         if (!postgresAvailable) {
           console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
           continue;
         }
         const database = await createPostgresDatabase();
         cleanup = () => database.drop();
+        const thread = target === 'postgres-thread';
         spec = {
           role: 'server',
           kind: 'earshot',
-          label: 'PostgreSQL 15',
-          flags: { 'database-url': database.url },
+          label: thread ? 'PostgreSQL 15, engine thread' : 'PostgreSQL 15',
+          flags: { 'database-url': database.url, ...(thread ? { 'engine-thread': 'true' } : {}) },
         };
       } else throw new Error(`unknown target ${target}`);
       if (profile) spec.profile = profile;

@@ -5,5 +5,6 @@ export * from './documents.ts';
 export * from './campaigns.ts';
 export * from './ingest.ts';
 export * from './realtime.ts';
+export * from './call-replica.ts';
 export * from './supervisor-actions.ts';
 export * from './access.ts';

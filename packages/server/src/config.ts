@@ -188,6 +188,20 @@ export const OPTIONS = {
     schema: z.coerce.number().min(0).max(1_000_000).default(1000),
     defaultText: '1000',
   },
+  engineThread: {
+    flag: '--engine-thread',
+    env: 'EARSHOT_ENGINE_THREAD',
+    boolean: true,
+    description:
+      'Run the live calls (analysis and the write-behind) on a worker thread of their own, beside the sockets on the main thread; needs --database-url',
+    schema: z
+      .union([
+        z.boolean(),
+        z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+      ])
+      .default(false),
+    defaultText: 'off',
+  },
   trustProxy: {
     flag: '--trust-proxy',
     env: 'EARSHOT_TRUST_PROXY',
@@ -268,6 +282,13 @@ export const configSchema = z
         code: 'custom',
         path: ['platformWebhookSecret'],
         message: 'Required when --platform-webhook-url is set',
+      });
+    // The embedded database lives in one thread; only PostgreSQL can be shared by two.
+    if (config.engineThread && !config.databaseUrl)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['engineThread'],
+        message: 'Needs PostgreSQL (--database-url): the embedded database serves one thread',
       });
   });
 export type Config = z.output<typeof configSchema>;

@@ -12,7 +12,9 @@ import { UserStore } from './auth/users.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
+import type { CallHost } from './ingest/call-host.ts';
 import { CallService } from './ingest/call-service.ts';
+import { CallThread } from './ingest/call-thread.ts';
 import { LlmAdvisor } from './jobs/llm-advisor.ts';
 import { MetricsTicker } from './jobs/metrics-ticker.ts';
 import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
@@ -31,11 +33,13 @@ const CONSOLE_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 export interface Earshot {
   readonly app: FastifyInstance;
   readonly store: Store;
-  readonly calls: CallService;
+  /** The live calls: on this thread, or on their own worker thread (--engine-thread). */
+  readonly calls: CallHost;
   readonly keys: ApiKeyStore;
   readonly users: UserStore;
   readonly audit: AuditLog;
-  readonly writer: WriteBehind;
+  /** The write-behind, when the calls run on this thread (undefined with --engine-thread). */
+  readonly writer: WriteBehind | undefined;
   readonly sweeper: RetentionSweeper;
   readonly ticker: MetricsTicker;
   /** Present when --llm-url is set. */
@@ -77,24 +81,42 @@ export async function createEarshot(
     'opening database',
   );
   const store = await openStore(target);
-  const mutations = new MutationStore(store.database);
-  const writer = new WriteBehind({
-    commit: (batch) => mutations.commit(batch),
-    logger,
-    flushIntervalMs: config.flushIntervalMs,
-  });
   const bus = new InProcessBus();
-  const calls = new CallService({
-    store,
-    writer,
-    bus,
-    logger,
-    clock,
-    platformConfigured: config.platformWebhookUrl !== undefined,
-    ...(overrides.redact ? { redact: overrides.redact } : {}),
-  });
-  const restored = await calls.load();
-  if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
+  let writer: WriteBehind | undefined;
+  let calls: CallHost;
+  if (config.engineThread) {
+    if (overrides.clock || overrides.redact)
+      throw new Error('A clock or redact override needs the calls on the main thread');
+    calls = await CallThread.open(
+      {
+        target,
+        flushIntervalMs: config.flushIntervalMs,
+        platformConfigured: config.platformWebhookUrl !== undefined,
+        logLevel: logger.level,
+      },
+      bus,
+      logger,
+    );
+  } else {
+    const mutations = new MutationStore(store.database);
+    writer = new WriteBehind({
+      commit: (batch) => mutations.commit(batch),
+      logger,
+      flushIntervalMs: config.flushIntervalMs,
+    });
+    const service = new CallService({
+      store,
+      writer,
+      bus,
+      logger,
+      clock,
+      platformConfigured: config.platformWebhookUrl !== undefined,
+      ...(overrides.redact ? { redact: overrides.redact } : {}),
+    });
+    const restored = await service.load();
+    if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
+    calls = service;
+  }
   const hub = new Hub(bus, calls, {
     callHistory: config.realtimeHistory,
     wallboardHistory: config.realtimeHistory * 20,
@@ -170,7 +192,7 @@ export async function createEarshot(
     allowedOrigins: config.allowedOrigins,
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
   });
-  writer.start();
+  writer?.start();
   sweeper.start();
   ticker.start();
   advisor?.start();
@@ -209,11 +231,12 @@ export async function createEarshot(
       await dispatcher?.drain();
       await ticker.drain();
       await sweeper.drain();
-      await writer.drain(); // every accepted write is committed (unless the database is gone)
+      await calls.drain(); // every accepted write is committed (unless the database is gone)
       await ticker.stop();
       await dispatcher?.stop();
       await sweeper.stop();
-      await writer.stop();
+      await writer?.stop();
+      if (calls instanceof CallThread) await calls.close();
       await store.close();
     },
   };

@@ -24,6 +24,7 @@ describe('configuration', () => {
       allowedOrigins: [],
       maxWriteBacklog: 50_000,
       rateLimit: 1000,
+      engineThread: false,
       sessionHours: 12,
       trustProxy: false,
       signInAttempts: 10,

@@ -87,9 +87,13 @@ function httpSender(baseUrl: string, key: string): Send {
   };
 }
 
-for (const kind of DATABASE_KINDS) {
+// PostgreSQL twice: with the calls on the main thread, and on the engine thread.
+for (const [kind, thread] of [
+  ...DATABASE_KINDS.map((kind) => [kind, false] as const),
+  ['postgres', true] as const,
+]) {
   describe.skipIf(kind === 'postgres' && !postgresAvailable)(
-    `kill -9 during load [${kind}]`,
+    `kill -9 during load [${kind}${thread ? ', engine thread' : ''}]`,
     () => {
       const cleanups: Array<() => Promise<void> | void> = [];
       afterAll(async () => {
@@ -120,6 +124,7 @@ for (const kind of DATABASE_KINDS) {
           ...args,
         ]);
         const key = /(esk_\S+)/.exec(keyOutput)![1]!;
+        if (thread) args.push('--engine-thread');
 
         const first = await startServerProcess(args);
         cleanups.push(() => first.kill9());
@@ -177,72 +182,85 @@ for (const kind of DATABASE_KINDS) {
 }
 
 describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => {
-  it('answers 503 with Retry-After, acknowledges nothing uncommitted, and recovers by itself', async () => {
-    const database = await createPostgresDatabase();
-    const upstream = new URL(TEST_POSTGRES_URL);
-    const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const config = loadConfig({ 'database-url': viaProxy.toString(), 'data-dir': 'memory://' }, {});
-    const earshot = await createEarshot(
-      config,
-      pino({ level: process.env.DEBUG_DURABILITY ? 'debug' : 'silent' }),
-    );
-    try {
-      const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest'] })).key;
-      const inject = async (url: string, body: unknown) => {
-        const response = await earshot.app.inject({
-          method: 'POST',
-          url,
-          headers: { authorization: `Bearer ${key}` },
-          payload: body as object,
-        });
-        return {
-          status: response.statusCode,
-          retryAfter: response.headers['retry-after'] as string | undefined,
-        };
-      };
-      for (const callId of CALLS)
-        expect((await inject('/api/v1/calls', startRequest(callId))).status).toBe(201);
-
-      let stopped = false;
-      const load = loadUntil(
-        (callId, events) => inject(`/api/v1/calls/${callId}/events`, { events }),
-        () => stopped,
+  it.each([
+    ['main thread', false],
+    ['engine thread', true],
+  ])(
+    'answers 503 with Retry-After, acknowledges nothing uncommitted, and recovers by itself (calls on the %s)',
+    async (_host, thread) => {
+      const database = await createPostgresDatabase();
+      const upstream = new URL(TEST_POSTGRES_URL);
+      const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
+      const viaProxy = new URL(database.url);
+      viaProxy.port = String(proxy.port);
+      const config = loadConfig(
+        {
+          'database-url': viaProxy.toString(),
+          'data-dir': 'memory://',
+          ...(thread ? { 'engine-thread': true } : {}),
+        },
+        {},
       );
-      await new Promise((r) => setTimeout(r, 400));
-      await proxy.cut();
-      await new Promise((r) => setTimeout(r, 1500));
-      const duringOutage = load.statuses.length;
-      await proxy.restore();
-      if (process.env.DEBUG_DURABILITY)
-        console.log(
-          'restored',
-          load.statuses.length,
-          earshot.writer.backlog,
-          earshot.writer.available,
-        );
-      // Recovery: acknowledgements resume without any restart.
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && !load.statuses.slice(duringOutage).includes(200)) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await new Promise((r) => setTimeout(r, 300));
-      stopped = true;
-      await load.done;
+      const earshot = await createEarshot(
+        config,
+        pino({ level: process.env.DEBUG_DURABILITY ? 'debug' : 'silent' }),
+      );
+      try {
+        const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest'] })).key;
+        const inject = async (url: string, body: unknown) => {
+          const response = await earshot.app.inject({
+            method: 'POST',
+            url,
+            headers: { authorization: `Bearer ${key}` },
+            payload: body as object,
+          });
+          return {
+            status: response.statusCode,
+            retryAfter: response.headers['retry-after'] as string | undefined,
+          };
+        };
+        for (const callId of CALLS)
+          expect((await inject('/api/v1/calls', startRequest(callId))).status).toBe(201);
 
-      expect(load.statuses).toContain(503);
-      expect(load.retryAfter.length).toBeGreaterThan(0);
-      expect(load.statuses.slice(duringOutage)).toContain(200);
-      expect(load.statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
-      await earshot.writer.flush();
-      for (const [callId, seqs] of load.acked) {
-        expect(await committedSeqs(earshot.store, callId)).toEqual(expect.arrayContaining(seqs));
+        let stopped = false;
+        const load = loadUntil(
+          (callId, events) => inject(`/api/v1/calls/${callId}/events`, { events }),
+          () => stopped,
+        );
+        await new Promise((r) => setTimeout(r, 400));
+        await proxy.cut();
+        await new Promise((r) => setTimeout(r, 1500));
+        const duringOutage = load.statuses.length;
+        await proxy.restore();
+        if (process.env.DEBUG_DURABILITY)
+          console.log(
+            'restored',
+            load.statuses.length,
+            earshot.calls.writeBacklog,
+            earshot.calls.writable,
+          );
+        // Recovery: acknowledgements resume without any restart.
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline && !load.statuses.slice(duringOutage).includes(200)) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        stopped = true;
+        await load.done;
+
+        expect(load.statuses).toContain(503);
+        expect(load.retryAfter.length).toBeGreaterThan(0);
+        expect(load.statuses.slice(duringOutage)).toContain(200);
+        expect(load.statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+        await earshot.calls.flush();
+        for (const [callId, seqs] of load.acked) {
+          expect(await committedSeqs(earshot.store, callId)).toEqual(expect.arrayContaining(seqs));
+        }
+      } finally {
+        await earshot.close();
+        await proxy.close();
+        await database.drop();
       }
-    } finally {
-      await earshot.close();
-      await proxy.close();
-      await database.drop();
-    }
-  });
+    },
+  );
 });

@@ -306,7 +306,7 @@ for (const kind of DATABASE_KINDS) {
           type: expect.stringMatching(/^urn:earshot:error:/),
         });
         if (field) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
-        await t.earshot.writer.flush();
+        await t.earshot.calls.flush();
         expect(await countAllRows(t.earshot.store)).toBe(before);
       },
     );

@@ -138,7 +138,7 @@ describe('streaming ingest over WebSocket', () => {
       socket.send(JSON.stringify({ events: [audio(1002, 91)] }));
       await new Promise((resolve) => setTimeout(resolve, 100));
       // Frame one is live before its commit; frame two waits unread.
-      expect(slow.writer.backlog).toBeGreaterThan(100);
+      expect(slow.calls.writeBacklog).toBeGreaterThan(100);
       expect(gain()).toBe(33);
       const [first, second] = await answers;
       expect(first).toMatchObject({ type: 'ack', accepted: 61 });

@@ -4,6 +4,8 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { tickPartOf } from '../src/ingest/call-service.ts';
+import { TICK_PARTS } from '../src/jobs/metrics-ticker.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
 import { livePerformanceMetrics } from '../src/store/schema.ts';
 import { T0 } from './support/earshot.ts';
@@ -41,14 +43,21 @@ describe('metrics ticker', () => {
     await earshot.calls.start(startRequest('ringing-1'));
     await earshot.calls.ingest('ringing-1', [{ type: 'status', seq: 1, status: 'ringing' }]);
 
-    await timers.advance(4_999);
+    // The pass is spread over the 5 s in ten parts: the call ticks in its part, once per 5 s.
+    const part = tickPartOf('ticking-1', TICK_PARTS);
+    const first = ((part + 1) * 5_000) / TICK_PARTS;
+    await timers.advance(first - 1);
     expect(await metricRows('ticking-1')).toHaveLength(0);
     await timers.advance(1);
     expect(await metricRows('ticking-1')).toHaveLength(1);
     await timers.advance(10_000);
     const rows = await metricRows('ticking-1');
     expect(rows).toHaveLength(3);
-    expect(rows.map((r) => r.updatedAt).sort()).toEqual([T0 + 5_000, T0 + 10_000, T0 + 15_000]);
+    expect(rows.map((r) => r.updatedAt).sort()).toEqual([
+      T0 + first,
+      T0 + first + 5_000,
+      T0 + first + 10_000,
+    ]);
     for (const row of rows) {
       for (const field of [
         'scriptAdherence',

@@ -9,10 +9,11 @@ import {
   type IngestEvent,
 } from '@earshot/protocol';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot, type Overrides } from '../src/server.ts';
+import { createPostgresDatabase, postgresAvailable } from './support/databases.ts';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 
 interface Running {
@@ -24,15 +25,26 @@ interface Running {
 
 const running: Running[] = [];
 const clients: RealtimeClient[] = [];
+const databases: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   for (const r of running.splice(0)) await r.earshot.close();
+  for (const drop of databases.splice(0)) await drop();
 });
+
+/** Where the calls run: on the main thread, or on the engine thread (PostgreSQL only). */
+type Host = 'main thread' | 'engine thread';
 
 async function start(
   flags: Record<string, string> = {},
   overrides: Overrides = {},
+  host: Host = 'main thread',
 ): Promise<Running> {
+  if (host === 'engine thread') {
+    const database = await createPostgresDatabase();
+    databases.push(database.drop);
+    flags = { 'database-url': database.url, 'engine-thread': 'true', ...flags };
+  }
   const config = loadConfig({ 'data-dir': 'memory://', port: '0', ...flags }, {});
   const earshot = await createEarshot(config, pino({ level: 'silent' }), overrides);
   const url = `${(await earshot.listen()).replace('http', 'ws')}/api/v1/realtime`;
@@ -49,7 +61,11 @@ async function start(
 const wsFactory = (url: string) => new WebSocket(url) as unknown as SocketLike;
 
 /** A client following one call, keeping a replica and a record of every frame's versions. */
-function follow(r: Running, callId: string, options: { minBackoffMs?: number } = {}) {
+function follow(
+  r: Running,
+  callId: string,
+  options: { minBackoffMs?: number; reconnects?: Array<() => void> } = {},
+) {
   const record = {
     snapshots: 0,
     resyncs: 0,
@@ -63,6 +79,10 @@ function follow(r: Running, callId: string, options: { minBackoffMs?: number } =
     socket: wsFactory,
     minBackoffMs: options.minBackoffMs ?? 50,
     maxBackoffMs: 200,
+    // Given a list, reconnects wait in it until the test runs them.
+    ...(options.reconnects
+      ? { setTimeout: (callback: () => void) => options.reconnects!.push(callback) }
+      : {}),
   });
   clients.push(client);
   const subscription = client.subscribe<CallSnapshot, CallChange>(
@@ -103,6 +123,18 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
+/** A snapshot with each list in _id order, to compare with one read from the database. */
+function byId(snapshot: CallSnapshot): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(snapshot).map(([table, value]) => [
+      table,
+      Array.isArray(value)
+        ? [...(value as Array<{ _id: string }>)].sort((a, b) => a._id.localeCompare(b._id))
+        : value,
+    ]),
+  );
+}
+
 /** The replica equals the server's state of the call. */
 function inSync(r: Running, callId: string, replica: CallSnapshot | undefined): boolean {
   return JSON.stringify(replica) === JSON.stringify(r.earshot.calls.snapshot(callId));
@@ -118,68 +150,85 @@ async function ingestAll(
     await r.earshot.calls.ingest(callId, events.slice(i, i + batch));
 }
 
+describe.each<Host>(['main thread', 'engine thread'])(
+  'realtime subscriptions, calls on the %s',
+  (host) => {
+    const skip = host === 'engine thread' && !postgresAvailable;
+    beforeEach((context) => {
+      if (skip) context.skip();
+    });
+
+    it('sends a snapshot then contiguous deltas with no gap or duplicate while events pour in', async () => {
+      const r = await start({}, {}, host);
+      await r.earshot.calls.start(startRequest('live-1'));
+      const events = scriptedEvents(400);
+      const ingest = ingestAll(r, 'live-1', events, 4);
+      await new Promise((resolve) => setTimeout(resolve, 30)); // subscribe mid-stream
+      const { record, client, subscription } = follow(r, 'live-1');
+      await ingest;
+      await until(() => inSync(r, 'live-1', record.replica), 'the replica to catch up');
+      expect(record.snapshots).toBe(1);
+      expect(record.resyncs).toBe(0);
+      // The snapshot came mid-stream, and every frame starts right after the previous one ended.
+      expect(record.snapshotVersion).toBeGreaterThan(
+        r.earshot.hub.callLog('live-1').entries[0]!.version,
+      );
+      expectContiguous(record.versions, record.snapshotVersion);
+      expect(client.versionOf(subscription.id)).toBe(r.earshot.hub.callLog('live-1').version);
+      // And what subscribers see is what was committed (on the engine thread, this checks the
+      // main thread's replica against the thread's writes).
+      await r.earshot.calls.flush();
+      const stored = await r.earshot.store.calls.read(record.replica!.liveCall._id);
+      expect(byId(stored!)).toEqual(byId(record.replica!));
+    });
+
+    it('resumes after a forced disconnect with exactly the missed deltas', async () => {
+      const r = await start({}, {}, host);
+      await r.earshot.calls.start(startRequest('resume-1'));
+      const events = scriptedEvents(300);
+      await ingestAll(r, 'resume-1', events.slice(0, 100));
+      const { record, client, subscription } = follow(r, 'resume-1', { minBackoffMs: 300 });
+      await until(() => inSync(r, 'resume-1', record.replica), 'the first snapshot');
+      const before = client.versionOf(subscription.id)!;
+      const framesBefore = record.versions.length;
+
+      for (const socket of r.earshot.app.websocketServer.clients) socket.terminate(); // the network drops
+      await until(() => client.state === 'reconnecting', 'the client to notice');
+      await ingestAll(r, 'resume-1', events.slice(100, 200)); // missed while away
+      await until(() => client.state === 'live', 'the reconnect');
+      await ingestAll(r, 'resume-1', events.slice(200));
+      await until(() => inSync(r, 'resume-1', record.replica), 'the replica to catch up');
+
+      expect(record.snapshots).toBe(1); // resumed, not resynced
+      expect(record.resyncs).toBe(0);
+      const after = record.versions.slice(framesBefore);
+      expectContiguous(after, before);
+      // The missed ones came one frame per version: exactly the versions that happened.
+      const log = r.earshot.hub.callLog('resume-1');
+      expect(after.at(-1)![1]).toBe(log.version);
+    });
+
+    it('resyncs with a fresh snapshot when the missed changes are no longer held', async () => {
+      const r = await start({ 'realtime-history': '5' }, {}, host);
+      await r.earshot.calls.start(startRequest('resync-1'));
+      const events = scriptedEvents(200);
+      await ingestAll(r, 'resync-1', events.slice(0, 20));
+      const reconnects: Array<() => void> = [];
+      const { record, client } = follow(r, 'resync-1', { reconnects });
+      await until(() => inSync(r, 'resync-1', record.replica), 'the first snapshot');
+      client.dropConnection();
+      await until(() => client.state === 'reconnecting', 'the drop');
+      await ingestAll(r, 'resync-1', events.slice(20, 120)); // far more than 5 changes
+      for (const reconnect of reconnects.splice(0)) reconnect(); // only now
+      await until(() => record.snapshots === 2, 'a second snapshot');
+      await ingestAll(r, 'resync-1', events.slice(120));
+      await until(() => inSync(r, 'resync-1', record.replica), 'the replica to catch up');
+      expect(record.resyncs).toBe(1);
+    });
+  },
+);
+
 describe('realtime subscriptions', () => {
-  it('sends a snapshot then contiguous deltas with no gap or duplicate while events pour in', async () => {
-    const r = await start();
-    await r.earshot.calls.start(startRequest('live-1'));
-    const events = scriptedEvents(400);
-    const ingest = ingestAll(r, 'live-1', events, 4);
-    await new Promise((resolve) => setTimeout(resolve, 30)); // subscribe mid-stream
-    const { record, client, subscription } = follow(r, 'live-1');
-    await ingest;
-    await until(() => inSync(r, 'live-1', record.replica), 'the replica to catch up');
-    expect(record.snapshots).toBe(1);
-    expect(record.resyncs).toBe(0);
-    // The snapshot came mid-stream, and every frame starts right after the previous one ended.
-    expect(record.snapshotVersion).toBeGreaterThan(
-      r.earshot.hub.callLog('live-1').entries[0]!.version,
-    );
-    expectContiguous(record.versions, record.snapshotVersion);
-    expect(client.versionOf(subscription.id)).toBe(r.earshot.hub.callLog('live-1').version);
-  });
-
-  it('resumes after a forced disconnect with exactly the missed deltas', async () => {
-    const r = await start();
-    await r.earshot.calls.start(startRequest('resume-1'));
-    const events = scriptedEvents(300);
-    await ingestAll(r, 'resume-1', events.slice(0, 100));
-    const { record, client, subscription } = follow(r, 'resume-1', { minBackoffMs: 300 });
-    await until(() => inSync(r, 'resume-1', record.replica), 'the first snapshot');
-    const before = client.versionOf(subscription.id)!;
-    const framesBefore = record.versions.length;
-
-    for (const socket of r.earshot.app.websocketServer.clients) socket.terminate(); // the network drops
-    await until(() => client.state === 'reconnecting', 'the client to notice');
-    await ingestAll(r, 'resume-1', events.slice(100, 200)); // missed while away
-    await until(() => client.state === 'live', 'the reconnect');
-    await ingestAll(r, 'resume-1', events.slice(200));
-    await until(() => inSync(r, 'resume-1', record.replica), 'the replica to catch up');
-
-    expect(record.snapshots).toBe(1); // resumed, not resynced
-    expect(record.resyncs).toBe(0);
-    const after = record.versions.slice(framesBefore);
-    expectContiguous(after, before);
-    // The missed ones came one frame per version: exactly the versions that happened.
-    const log = r.earshot.hub.callLog('resume-1');
-    expect(after.at(-1)![1]).toBe(log.version);
-  });
-
-  it('resyncs with a fresh snapshot when the missed changes are no longer held', async () => {
-    const r = await start({ 'realtime-history': '5' });
-    await r.earshot.calls.start(startRequest('resync-1'));
-    const events = scriptedEvents(200);
-    await ingestAll(r, 'resync-1', events.slice(0, 20));
-    const { record, client } = follow(r, 'resync-1', { minBackoffMs: 400 });
-    await until(() => inSync(r, 'resync-1', record.replica), 'the first snapshot');
-    client.dropConnection();
-    await until(() => client.state === 'reconnecting', 'the drop');
-    await ingestAll(r, 'resync-1', events.slice(20, 120)); // far more than 5 changes
-    await until(() => record.snapshots === 2, 'a second snapshot');
-    await ingestAll(r, 'resync-1', events.slice(120));
-    await until(() => inSync(r, 'resync-1', record.replica), 'the replica to catch up');
-    expect(record.resyncs).toBe(1);
-  });
-
   it('closes a slow consumer with 4408 while a fast one gets every change promptly', async () => {
     const r = await start(
       {},
@@ -246,7 +295,7 @@ describe('realtime subscriptions', () => {
     expect(record.replica!.liveTranscripts).toHaveLength(3000); // every final, none dropped
     latencies.sort((a, b) => a - b);
     expect(latencies[Math.floor(latencies.length * 0.99)]!).toBeLessThan(1_000);
-  });
+  }, 120_000); // ~45 s alone: 3,000 finals of 4 KB each go through sentiment analysis
 
   it('publishes a change to subscribers before its database write commits', async () => {
     const r = await start({ 'flush-interval-ms': '400' });

@@ -18,7 +18,7 @@ import type { UserStore } from '../auth/users.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { Access } from './authenticate.ts';
 import { sessionRoutes } from './session-routes.ts';
-import type { CallService } from '../ingest/call-service.ts';
+import type { CallHost } from '../ingest/call-host.ts';
 import type { Store } from '../store/index.ts';
 import { toEarshotError } from '../store/index.ts';
 import { callRoutes } from './call-routes.ts';
@@ -38,7 +38,7 @@ export interface RouteDependencies extends AppDependencies {
 
 export interface AppDependencies {
   store: Store;
-  calls: CallService;
+  calls: CallHost;
   keys: ApiKeyStore;
   users: UserStore;
   audit: AuditLog;

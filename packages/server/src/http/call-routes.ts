@@ -1,17 +1,14 @@
 // The ingest API: start a call, post a batch of events, end a call, or stream events over
-// one WebSocket per call. Each route parses its input once and calls one CallService method.
+// one WebSocket per call. Each route parses its input once and calls one CallHost method.
 import {
-  EarshotError,
   endCallRequest,
   eventBatchRequest,
   parseOrThrow,
   startCallRequest,
-  type Problem,
 } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
-import { toEarshotError } from '../store/index.ts';
 import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
@@ -64,7 +61,7 @@ export function callRoutes({
         };
         socket.on('close', () => clearTimeout(resumeTimer));
         socket.on('message', (data: RawData) => {
-          const reply = handleFrame(callId, data);
+          const reply = calls.ingestFrame(callId, data.toString());
           if (resumeTimer === undefined && calls.writeBacklog > maxWriteBacklog) {
             socket.pause();
             resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
@@ -74,30 +71,6 @@ export function callRoutes({
             if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answer));
           });
         });
-
-        async function handleFrame(id: string, data: RawData) {
-          let lastSeq: number | undefined;
-          try {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(data.toString());
-            } catch {
-              throw new EarshotError('validation', 'Frame is not valid JSON', {
-                fields: [{ field: '(frame)', message: 'Malformed JSON' }],
-              });
-            }
-            const { events } = parseOrThrow(eventBatchRequest, parsed, 'frame');
-            lastSeq = events.at(-1)?.seq;
-            return { type: 'ack' as const, ...(await calls.ingest(id, events)) };
-          } catch (error) {
-            const problem: Problem = toEarshotError(error).toProblem();
-            return {
-              type: 'error' as const,
-              ...(lastSeq !== undefined ? { lastSeq } : {}),
-              problem,
-            };
-          }
-        }
       },
     );
   };

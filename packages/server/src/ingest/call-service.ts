@@ -25,6 +25,8 @@ import {
 } from '@earshot/engine';
 import {
   EarshotError,
+  eventBatchRequest,
+  parseOrThrow,
   type CallSnapshot,
   type EndReason,
   type EventBatchResponse,
@@ -37,8 +39,8 @@ import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { WriteBehind } from '../jobs/write-behind.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
-import type { SnapshotSource } from '../realtime/hub.ts';
-import type { Store } from '../store/index.ts';
+import type { ActionDelivery, CallHost, StreamAnswer, TickPart } from './call-host.ts';
+import { toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
 /** What subscribers see change: the seed's ten tables (the event log and roll-up are internal). */
@@ -56,10 +58,17 @@ export interface CallServiceOptions {
   platformConfigured?: boolean;
 }
 
+/** The part of `parts` a call's metrics tick falls in: FNV-1a of the callId. */
+export function tickPartOf(callId: string, parts: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) hash = Math.imul(hash ^ callId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % parts;
+}
+
 /** seq 0 in the event log holds the hash of the start request. */
 const START_SEQ = 0;
 
-export class CallService implements SnapshotSource {
+export class CallService implements CallHost {
   private readonly calls = new Map<string, CallState>();
   private readonly clock: () => number;
   private readonly newId: () => string;
@@ -195,6 +204,34 @@ export class CallService implements SnapshotSource {
       : undefined;
   }
 
+  /**
+   * One streaming-ingest frame (`{"events":[...]}`): parsed and validated here, applied at
+   * once, answered once committed. A refused frame is answered with its problem and the
+   * frame's last seq; it never rejects.
+   */
+  async ingestFrame(callId: string, text: string): Promise<StreamAnswer> {
+    let lastSeq: number | undefined;
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new EarshotError('validation', 'Frame is not valid JSON', {
+          fields: [{ field: '(frame)', message: 'Malformed JSON' }],
+        });
+      }
+      const { events } = parseOrThrow(eventBatchRequest, parsed, 'frame');
+      lastSeq = events.at(-1)?.seq;
+      return { type: 'ack', ...(await this.ingest(callId, events)) };
+    } catch (error) {
+      return {
+        type: 'error',
+        ...(lastSeq !== undefined ? { lastSeq } : {}),
+        problem: toEarshotError(error).toProblem(),
+      };
+    }
+  }
+
   /** Applies a batch of events, all or nothing, and resolves once it is committed. */
   async ingest(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse> {
     this.ensureWritable();
@@ -234,11 +271,7 @@ export class CallService implements SnapshotSource {
   }
 
   /** Records an action's delivery state (from the outbox dispatcher) and publishes it. */
-  async recordDelivery(
-    callId: string,
-    actionId: string,
-    delivery: NonNullable<SupervisorAction['delivery']>,
-  ): Promise<void> {
+  async recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void> {
     const state = this.calls.get(callId);
     if (!state) return; // the call's live rows are gone (retention); the outbox row says it all
     const result = setActionDelivery(state, actionId, delivery);
@@ -248,6 +281,18 @@ export class CallService implements SnapshotSource {
   /** Rows applied in memory and waiting for the database. */
   get writeBacklog(): number {
     return this.options.writer.backlog;
+  }
+
+  get writable(): boolean {
+    return this.options.writer.available;
+  }
+
+  flush(): Promise<void> {
+    return this.options.writer.flush();
+  }
+
+  drain(): Promise<void> {
+    return this.options.writer.drain();
   }
 
   /** Ends a call with a reason; ending it again with the same reason changes nothing. */
@@ -290,12 +335,15 @@ export class CallService implements SnapshotSource {
 
   /**
    * The metrics pass: every connected call gets its tick (metrics row, time-based coaching,
-   * next actions). Skipped while the database is unavailable; resolves to the calls ticked.
+   * next actions), or, with `part`, the calls in that part of `part.of` (by a hash of the
+   * callId, so a call always falls in the same part). Skipped while the database is
+   * unavailable; resolves to the calls ticked.
    */
-  async tickAll(): Promise<number> {
+  async tickAll(part?: TickPart): Promise<number> {
     if (!this.options.writer.available) return 0;
     const commits: Array<Promise<void>> = [];
     for (const [callId, state] of this.calls) {
+      if (part && tickPartOf(callId, part.of) !== part.index) continue;
       const result = tick(state, this.context());
       if (result.mutations.length > 0)
         commits.push(this.commit(callId, result.state, result.mutations));

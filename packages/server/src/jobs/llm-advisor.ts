@@ -6,7 +6,7 @@
 import { COACHING_TYPES, NEXT_ACTION_PRIORITIES } from '@earshot/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { CallService } from '../ingest/call-service.ts';
+import type { CallHost } from '../ingest/call-host.ts';
 import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
 import type { Service } from './service.ts';
 
@@ -17,7 +17,7 @@ export interface LlmAdvisorOptions {
   intervalMs: number;
   timeoutMs: number;
   bus: RealtimeBus;
-  calls: CallService;
+  calls: CallHost;
   logger: Logger;
   clock?: () => number;
   fetch?: typeof fetch;

@@ -15,7 +15,7 @@ import {
 } from '@earshot/engine';
 import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { CallService } from '../ingest/call-service.ts';
+import type { CallHost } from '../ingest/call-host.ts';
 import type { Store } from '../store/index.ts';
 import { outbox } from '../store/schema.ts';
 import { PeriodicService } from './periodic-service.ts';
@@ -26,7 +26,7 @@ export const MAX_ATTEMPTS = 10;
 
 export interface OutboxDispatcherOptions {
   store: Store;
-  calls: CallService;
+  calls: CallHost;
   logger: Logger;
   url: string;
   secret: string;

@@ -3,12 +3,12 @@
 // `retention` ago are deleted (analytics and archive stay). Safe in several processes: the
 // delete runs under a database lock (CallService.sweep).
 import type { Logger } from 'pino';
-import type { CallService } from '../ingest/call-service.ts';
+import type { CallHost } from '../ingest/call-host.ts';
 import { PeriodicService } from './periodic-service.ts';
 import type { Timers } from './service.ts';
 
 export interface RetentionOptions {
-  calls: CallService;
+  calls: CallHost;
   logger: Logger;
   intervalMs: number;
   retentionMs: number;

@@ -1,0 +1,57 @@
+// What the HTTP routes, the realtime hub and the background jobs need from the live calls.
+// Two implementations: CallService holds the calls on the main thread (the default), and
+// CallThread holds them on a worker thread (--engine-thread), keeping a replica on the main
+// thread for snapshots. Everything here is plain data, so it can cross a thread.
+import type { OutsideAdvice, SupervisorActionInput } from '@earshot/engine';
+import type {
+  CallSnapshot,
+  EndReason,
+  EventBatchResponse,
+  IngestEvent,
+  LiveCall,
+  Problem,
+  StartCallRequest,
+  SupervisorAction,
+} from '@earshot/protocol';
+import type { SnapshotSource } from '../realtime/hub.ts';
+
+/** The answer to one streaming-ingest frame, sent back on the pipeline's socket. */
+export type StreamAnswer =
+  ({ type: 'ack' } & EventBatchResponse) | { type: 'error'; lastSeq?: number; problem: Problem };
+
+/** One part of the calls, for a metrics pass spread over the interval. */
+export interface TickPart {
+  index: number;
+  of: number;
+}
+
+export type ActionDelivery = NonNullable<SupervisorAction['delivery']>;
+
+export interface CallHost extends SnapshotSource {
+  start(request: StartCallRequest): Promise<{ call: LiveCall; created: boolean }>;
+  /** Applies a validated batch, all or nothing; resolves once it is committed. */
+  ingest(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse>;
+  /** Parses, validates and applies one streaming frame; never rejects. */
+  ingestFrame(callId: string, text: string): Promise<StreamAnswer>;
+  act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction>;
+  recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void>;
+  end(callId: string, reason: EndReason): Promise<LiveCall>;
+  /** The whole call as held now (transcripts in order), or undefined. */
+  snapshot(callId: string): CallSnapshot | undefined;
+  liveCalls(): LiveCall[];
+  advise(callId: string, advice: OutsideAdvice): Promise<void>;
+  /** Ticks every connected call, or those in one part of them. */
+  tickAll(part?: TickPart): Promise<number>;
+  endStale(staleAfterMs: number): Promise<string[]>;
+  sweep(retentionMs: number): Promise<{ deleted: number; skipped: boolean }>;
+  /** Rows applied in memory and waiting for the database. */
+  readonly writeBacklog: number;
+  /** Whether commits are succeeding (false: new work gets 503). */
+  readonly writable: boolean;
+  /** Transcript chunks dropped because their redaction failed, since start. */
+  readonly redactionFailures: number;
+  /** Commits what is queued now. */
+  flush(): Promise<void>;
+  /** For shutdown: commits everything accepted (unless the database is gone), then takes no more. */
+  drain(): Promise<void>;
+}

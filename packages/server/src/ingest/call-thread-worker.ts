@@ -1,0 +1,89 @@
+// The call thread (see call-thread.ts): the CallService, its write-behind and a database pool
+// of its own, answering the main thread's calls and sending every update back in order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { WriteBehind } from '../jobs/write-behind.ts';
+import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
+import { MutationStore } from '../store/mutation-store.ts';
+import { openStore, toEarshotError } from '../store/index.ts';
+import { CallService } from './call-service.ts';
+import {
+  REMOTE_METHODS,
+  serializeError,
+  type CallThreadSettings,
+  type CallThreadStatus,
+  type FromCallThread,
+  type ToCallThread,
+} from './call-thread.ts';
+
+const port = parentPort!;
+const settings = workerData as CallThreadSettings;
+const post = (message: FromCallThread) => port.postMessage(message);
+
+// Log lines go to the main thread's logger, so there is one log stream.
+const logger = pino(
+  { level: settings.logLevel },
+  { write: (line: string) => post({ type: 'log', line }) },
+);
+
+try {
+  const store = await openStore(settings.target);
+  const mutations = new MutationStore(store.database);
+  const writer = new WriteBehind({
+    commit: (batch) => mutations.commit(batch),
+    logger,
+    flushIntervalMs: settings.flushIntervalMs,
+  });
+  const status = (): CallThreadStatus => ({
+    writeBacklog: writer.backlog,
+    writable: writer.available,
+    redactionFailures: calls.redactionFailures,
+  });
+  const bus: RealtimeBus = {
+    publish: (update: CallUpdate) => post({ type: 'update', update, status: status() }),
+    subscribe: () => () => undefined,
+  };
+  const calls = new CallService({
+    store,
+    writer,
+    bus,
+    logger,
+    platformConfigured: settings.platformConfigured,
+  });
+  const restored = await calls.load();
+  if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
+  writer.start();
+  const methods = new Set<string>(REMOTE_METHODS);
+
+  port.on('message', (message: ToCallThread) => {
+    if (message.type === 'stop') {
+      void (async () => {
+        await writer.drain();
+        await writer.stop();
+        await store.close();
+        post({ type: 'stopped' });
+        port.close();
+      })();
+      return;
+    }
+    const { id, method, args } = message;
+    if (!methods.has(method)) return;
+    const run = (calls[method] as (...a: unknown[]) => Promise<unknown>).bind(calls);
+    run(...args).then(
+      (value) => post({ type: 'reply', id, value, status: status() }),
+      (error: unknown) => {
+        const problem = toEarshotError(error);
+        if (problem.kind === 'internal') logger.error({ err: error, method }, 'call thread error');
+        post({ type: 'reply', id, error: serializeError(problem), status: status() });
+      },
+    );
+  });
+  post({
+    type: 'ready',
+    snapshots: calls.liveCalls().map((call) => calls.snapshot(call.callId)!),
+    status: status(),
+  });
+} catch (error) {
+  // The main thread rejects its open() with this and ends the worker.
+  post({ type: 'failed', error: serializeError(toEarshotError(error)) });
+}

@@ -1,0 +1,157 @@
+// The live calls on their own worker thread (--engine-thread, PostgreSQL): the same API,
+// errors and acknowledgements as on the main thread, the thread's log lines in the main log,
+// and calls restored by the thread after a restart. Snapshot-and-stream contiguity and
+// resume on the engine thread are in realtime.test.ts.
+import { EarshotError, type CallSnapshot } from '@earshot/protocol';
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config.ts';
+import { CallThread } from '../src/ingest/call-thread.ts';
+import { createEarshot, type Earshot } from '../src/server.ts';
+import { liveTranscripts } from '../src/store/schema.ts';
+import { createPostgresDatabase, postgresAvailable } from './support/databases.ts';
+import { scriptedEvents, startRequest } from './support/scripted-call.ts';
+
+/** A snapshot with each list in _id order. */
+function byId(snapshot: CallSnapshot): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(snapshot).map(([table, value]) => [
+      table,
+      Array.isArray(value)
+        ? [...(value as Array<{ _id: string }>)].sort((a, b) => a._id.localeCompare(b._id))
+        : value,
+    ]),
+  );
+}
+
+describe('the engine thread setting', () => {
+  it('is refused without PostgreSQL, naming the flag', () => {
+    expect(() => loadConfig({ 'engine-thread': true }, {})).toThrow(EarshotError);
+    try {
+      loadConfig({ 'engine-thread': true }, {});
+    } catch (error) {
+      expect((error as EarshotError).fields).toEqual([
+        {
+          field: '--engine-thread (EARSHOT_ENGINE_THREAD)',
+          message: 'Needs PostgreSQL (--database-url): the embedded database serves one thread',
+        },
+      ]);
+    }
+  });
+});
+
+describe('calls on the engine thread', () => {
+  let database: { url: string; drop(): Promise<void> };
+  const open: Earshot[] = [];
+  const lines: Array<Record<string, unknown>> = [];
+
+  beforeEach(async (context) => {
+    if (!postgresAvailable) return context.skip();
+    database = await createPostgresDatabase();
+  });
+  afterEach(async () => {
+    for (const earshot of open.splice(0)) await earshot.close();
+    await database?.drop();
+    lines.length = 0;
+  });
+
+  async function start(): Promise<{ earshot: Earshot; base: string; key: string }> {
+    const config = loadConfig(
+      { 'database-url': database.url, 'engine-thread': true, port: '0' },
+      {},
+    );
+    // A logger that keeps its lines, to see the thread's lines arrive here.
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line)) },
+    );
+    const earshot = await createEarshot(config, logger);
+    open.push(earshot);
+    const base = await earshot.listen();
+    const key = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
+    return { earshot, base, key };
+  }
+
+  it('runs the calls on a worker thread: acknowledged frames are committed, refused ones name the field', async () => {
+    const { earshot, base, key } = await start();
+    expect(earshot.calls).toBeInstanceOf(CallThread);
+    expect(earshot.writer).toBeUndefined(); // the write-behind is the thread's
+    const started = await fetch(`${base}/api/v1/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(startRequest('threaded-1')),
+    });
+    expect(started.status).toBe(201);
+
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/calls/threaded-1/stream`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const answers: Array<Record<string, unknown>> = [];
+    socket.on('message', (data) => answers.push(JSON.parse(data.toString())));
+    const events = scriptedEvents(40);
+    for (let i = 0; i < 40; i += 10)
+      socket.send(JSON.stringify({ events: events.slice(i, i + 10) }));
+    socket.send('{not json');
+    socket.send(JSON.stringify({ events: [{ type: 'transcript', seq: 41, text: 'x' }] }));
+    const deadline = Date.now() + 10_000;
+    while (answers.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    socket.close();
+
+    expect(answers.slice(0, 4).map((a) => a.type)).toEqual(['ack', 'ack', 'ack', 'ack']);
+    expect(answers[3]).toMatchObject({ type: 'ack', accepted: 10, lastSeq: 40 });
+    // Acknowledged means committed: the thread's rows are in the database the main thread reads.
+    const call = earshot.calls.snapshot('threaded-1')!.liveCall;
+    const stored = await earshot.store.database.db
+      .select({ id: liveTranscripts._id })
+      .from(liveTranscripts)
+      .where(eq(liveTranscripts.liveCallId, call._id));
+    expect(stored.length).toBe(earshot.calls.snapshot('threaded-1')!.liveTranscripts.length);
+    expect(stored.length).toBeGreaterThan(0);
+    // Errors cross the thread as the same problems, naming the field.
+    expect(answers[4]).toMatchObject({
+      type: 'error',
+      problem: { status: 400, errors: [{ field: '(frame)', message: 'Malformed JSON' }] },
+    });
+    expect(answers[5]).toMatchObject({ type: 'error', problem: { status: 400 } });
+    const problem = answers[5]!.problem as { errors: Array<{ field: string }> };
+    expect(problem.errors.map((e) => e.field)).toContain('events.0.speaker');
+    await expect(earshot.calls.ingest('no-such-call', events.slice(0, 1))).rejects.toMatchObject({
+      name: 'EarshotError',
+      kind: 'not_found',
+    });
+    const conflict = await fetch(`${base}/api/v1/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...startRequest('threaded-1'), agentName: 'Someone Else' }),
+    });
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as { errors: unknown }).errors).toEqual([
+      { field: 'callId', message: 'Already started with different details' },
+    ]);
+  });
+
+  it('restores the calls on the thread after a restart, and its log lines reach the main log', async () => {
+    const first = await start();
+    await first.earshot.calls.start(startRequest('kept-1'));
+    await first.earshot.calls.ingest('kept-1', scriptedEvents(60));
+    const before = first.earshot.calls.snapshot('kept-1');
+    await first.earshot.close();
+    open.splice(0);
+
+    const second = await start();
+    // The same call, its lists in the database's order.
+    expect(byId(second.earshot.calls.snapshot('kept-1')!)).toEqual(byId(before!));
+    expect(second.earshot.hub.wallboardEntries(undefined).map((e) => e.callId)).toEqual(['kept-1']);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'restored calls from the store', calls: 1 }),
+    );
+    // Still live: more events apply on top of the restored state.
+    await second.earshot.calls.ingest('kept-1', scriptedEvents(80).slice(60));
+    expect(second.earshot.calls.snapshot('kept-1')!.liveTranscripts.length).toBeGreaterThan(
+      before!.liveTranscripts.length,
+    );
+  });
+});
