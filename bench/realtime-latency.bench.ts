@@ -142,7 +142,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
       sampler = setInterval(() => {
         peakRss = Math.max(peakRss, process.memoryUsage.rss());
         maxBacklog = Math.max(maxBacklog, extra().backlog);
-      }, 50);
+      }, 250);
       cpu0 = process.cpuUsage();
       t0 = performance.now();
     },

@@ -18,7 +18,17 @@ import {
 
 const port = parentPort!;
 const settings = workerData as CallThreadSettings;
-const post = (message: FromCallThread) => port.postMessage(message);
+// Messages go out in batches, one per turn of the event loop, in order: posting a message
+// costs both threads more than handling it, and an event means an update and a reply.
+let outbox: FromCallThread[] = [];
+const flush = () => {
+  const batch = outbox;
+  outbox = [];
+  if (batch.length > 0) port.postMessage(batch);
+};
+const post = (message: FromCallThread) => {
+  if (outbox.push(message) === 1) setImmediate(flush);
+};
 
 // Log lines go to the main thread's logger, so there is one log stream.
 const logger = pino(
@@ -40,7 +50,13 @@ try {
     redactionFailures: calls.redactionFailures,
   });
   const bus: RealtimeBus = {
-    publish: (update: CallUpdate) => post({ type: 'update', update, status: status() }),
+    // Serialised here, off the main thread, for the hub to frame as it is.
+    publish: (update: CallUpdate) =>
+      post({
+        type: 'update',
+        update: { ...update, json: update.changes.map((change) => JSON.stringify(change)) },
+        status: status(),
+      }),
     subscribe: () => () => undefined,
   };
   const calls = new CallService({
@@ -55,13 +71,17 @@ try {
   writer.start();
   const methods = new Set<string>(REMOTE_METHODS);
 
-  port.on('message', (message: ToCallThread) => {
+  port.on('message', (batch: ToCallThread[]) => {
+    for (const message of batch) handle(message);
+  });
+  function handle(message: ToCallThread): void {
     if (message.type === 'stop') {
       void (async () => {
         await writer.drain();
         await writer.stop();
         await store.close();
         post({ type: 'stopped' });
+        flush();
         port.close();
       })();
       return;
@@ -77,7 +97,7 @@ try {
         post({ type: 'reply', id, error: serializeError(problem), status: status() });
       },
     );
-  });
+  }
   post({
     type: 'ready',
     snapshots: calls.liveCalls().map((call) => calls.snapshot(call.callId)!),
@@ -86,4 +106,5 @@ try {
 } catch (error) {
   // The main thread rejects its open() with this and ends the worker.
   post({ type: 'failed', error: serializeError(toEarshotError(error)) });
+  flush();
 }

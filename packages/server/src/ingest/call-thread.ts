@@ -51,11 +51,11 @@ export interface SerializedError {
   retryAfter: number | undefined;
 }
 
-/** Main thread → worker. */
+/** Main thread → worker (in batches: arrays of these, in order). */
 export type ToCallThread =
   { type: 'call'; id: number; method: RemoteMethod; args: unknown[] } | { type: 'stop' };
 
-/** Worker → main thread. */
+/** Worker → main thread (in batches: arrays of these, in order). */
 export type FromCallThread =
   | { type: 'ready'; snapshots: CallSnapshot[]; status: CallThreadStatus }
   | { type: 'update'; update: CallUpdate; status: CallThreadStatus }
@@ -122,7 +122,9 @@ export class CallThread implements CallHost {
     private readonly logger: Logger,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (message: FromCallThread) => this.onMessage(message));
+    worker.on('message', (batch: FromCallThread[]) => {
+      for (const message of batch) this.onMessage(message);
+    });
     worker.on('error', (error) => this.logger.error({ err: error }, 'call thread failed'));
     worker.once('exit', (code) => {
       if (!this.closing) this.logger.fatal({ code }, 'call thread exited; ingest is unavailable');
@@ -237,7 +239,19 @@ export class CallThread implements CallHost {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ type: 'call', id, method, args } satisfies ToCallThread);
+      this.send({ type: 'call', id, method, args });
+    });
+  }
+
+  private outbox: ToCallThread[] = [];
+
+  /** Queues a message; the queue goes as one batch at the end of this turn of the event loop. */
+  private send(message: ToCallThread): void {
+    if (this.outbox.push(message) > 1) return;
+    setImmediate(() => {
+      const batch = this.outbox;
+      this.outbox = [];
+      this.worker.postMessage(batch);
     });
   }
 
@@ -318,9 +332,11 @@ export class CallThread implements CallHost {
     this.closing = true;
     if (!this.stopped) {
       const stopped = new Promise<void>((resolve) =>
-        this.worker.on('message', (m: FromCallThread) => m.type === 'stopped' && resolve()),
+        this.worker.on('message', (batch: FromCallThread[]) => {
+          if (batch.some((m) => m.type === 'stopped')) resolve();
+        }),
       );
-      this.worker.postMessage({ type: 'stop' } satisfies ToCallThread);
+      this.send({ type: 'stop' });
       await Promise.race([stopped, this.exited]);
       this.stopped = true;
     }

@@ -8,6 +8,8 @@ export interface CallUpdate {
   callId: string;
   /** Changed documents of the seed's ten tables, whole. */
   changes: CallChange[];
+  /** `changes` as JSON, when the publisher has made it already (the engine thread does). */
+  json?: string[];
   /** The call's wallboard row after the change. */
   entry: WallboardEntry;
   /** The call's live rows were deleted (retention): it leaves every view. */

@@ -153,8 +153,8 @@ export class Hub {
 
   private onUpdate(update: CallUpdate): void {
     if (update.changes.length > 0) {
-      // Serialised once here, not once per subscriber: frames are assembled from these.
-      const json = update.changes.map((change) => JSON.stringify(change));
+      // Serialised once, not once per subscriber: frames are assembled from these.
+      const json = update.json ?? update.changes.map((change) => JSON.stringify(change));
       const version = this.callLog(update.callId).append(update.changes, json);
       for (const session of this.watchers.get(`call:${update.callId}`) ?? [])
         session.deliverCall(update.callId, version, update.changes, json);
