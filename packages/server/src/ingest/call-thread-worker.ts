@@ -18,8 +18,10 @@ import {
 
 const port = parentPort!;
 const settings = workerData as CallThreadSettings;
-// Messages go out in batches, one per turn of the event loop, in order: posting a message
-// costs both threads more than handling it, and an event means an update and a reply.
+// Messages go out in batches, in order: posting a message costs both threads more than
+// handling it, and an event means an update and a reply. A batch is what one task produced
+// (flushed as a microtask): waiting for the end of the event-loop turn instead (setImmediate)
+// measured a p99 five times longer at 100 calls.
 let outbox: FromCallThread[] = [];
 const flush = () => {
   const batch = outbox;
@@ -27,7 +29,7 @@ const flush = () => {
   if (batch.length > 0) port.postMessage(batch);
 };
 const post = (message: FromCallThread) => {
-  if (outbox.push(message) === 1) setImmediate(flush);
+  if (outbox.push(message) === 1) queueMicrotask(flush);
 };
 
 // Log lines go to the main thread's logger, so there is one log stream.
