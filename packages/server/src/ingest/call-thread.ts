@@ -317,8 +317,13 @@ export class CallThread implements CallHost {
     return [...this.replicas.values()].map((replica) => wallboardEntry(replica));
   }
 
+  /**
+   * The thread's rows waiting for the database, plus the requests it has not answered yet:
+   * ingest sockets stop being read on either, so the thread cannot fall ever further behind
+   * with frames queued in its message port.
+   */
   get writeBacklog(): number {
-    return this.status.writeBacklog;
+    return this.status.writeBacklog + this.pending.size;
   }
   get writable(): boolean {
     return this.status.writable;
