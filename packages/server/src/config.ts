@@ -14,6 +14,13 @@ interface OptionSpec {
   boolean?: boolean;
 }
 
+/** A switch, off unless given: the flag alone, or true/false/1/0 in its variable. */
+const offByDefault = z
+  .union([
+    z.boolean(),
+    z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+  ])
+  .default(false);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every option Earshot reads. Add one here and it is parsed, typed and listed in --help. */
@@ -194,12 +201,7 @@ export const OPTIONS = {
     boolean: true,
     description:
       'Run the live calls (analysis and the write-behind) on a worker thread of their own, beside the sockets on the main thread; needs --database-url',
-    schema: z
-      .union([
-        z.boolean(),
-        z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
-      ])
-      .default(false),
+    schema: offByDefault,
     defaultText: 'off',
   },
   trustProxy: {
@@ -208,12 +210,7 @@ export const OPTIONS = {
     boolean: true,
     description:
       'Behind a TLS-terminating proxy: trust its X-Forwarded-For and -Proto (real client addresses in the audit log; Secure cookies over HTTPS)',
-    schema: z
-      .union([
-        z.boolean(),
-        z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
-      ])
-      .default(false),
+    schema: offByDefault,
     defaultText: 'off',
   },
   sessionHours: {

@@ -2,7 +2,7 @@
 // errors and acknowledgements as on the main thread, the thread's log lines in the main log,
 // and calls restored by the thread after a restart. Snapshot-and-stream contiguity and
 // resume on the engine thread are in realtime.test.ts.
-import { EarshotError, type CallSnapshot } from '@earshot/protocol';
+import { EarshotError } from '@earshot/protocol';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,20 +11,9 @@ import { loadConfig } from '../src/config.ts';
 import { CallThread } from '../src/ingest/call-thread.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
 import { liveTranscripts } from '../src/store/schema.ts';
+import { byId } from './support/call-rows.ts';
 import { createPostgresDatabase, postgresAvailable } from './support/databases.ts';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
-
-/** A snapshot with each list in _id order. */
-function byId(snapshot: CallSnapshot): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(snapshot).map(([table, value]) => [
-      table,
-      Array.isArray(value)
-        ? [...(value as Array<{ _id: string }>)].sort((a, b) => a._id.localeCompare(b._id))
-        : value,
-    ]),
-  );
-}
 
 describe('the engine thread setting', () => {
   it('is refused without PostgreSQL, naming the flag', () => {

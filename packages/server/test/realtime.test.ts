@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot, type Overrides } from '../src/server.ts';
+import { byId } from './support/call-rows.ts';
 import { createPostgresDatabase, postgresAvailable } from './support/databases.ts';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 
@@ -121,18 +122,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** A snapshot with each list in _id order, to compare with one read from the database. */
-function byId(snapshot: CallSnapshot): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(snapshot).map(([table, value]) => [
-      table,
-      Array.isArray(value)
-        ? [...(value as Array<{ _id: string }>)].sort((a, b) => a._id.localeCompare(b._id))
-        : value,
-    ]),
-  );
 }
 
 /** The replica equals the server's state of the call. */

@@ -1,5 +1,6 @@
 // Reads every row a call has in every table, for tests that compare what is stored.
 import { eq, sql } from 'drizzle-orm';
+import type { CallSnapshot } from '@earshot/protocol';
 import type { Store } from '../../src/store/index.ts';
 import * as schema from '../../src/store/schema.ts';
 
@@ -67,4 +68,19 @@ export async function countAllRows(store: Store): Promise<number> {
     total += row?.n ?? 0;
   }
   return total;
+}
+
+/**
+ * A snapshot with each list in _id order: the same call read from memory and from the
+ * database compares equal (the database returns rows in its own order).
+ */
+export function byId(snapshot: CallSnapshot): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(snapshot).map(([table, value]) => [
+      table,
+      Array.isArray(value)
+        ? [...(value as Array<{ _id: string }>)].sort((a, b) => a._id.localeCompare(b._id))
+        : value,
+    ]),
+  );
 }
