@@ -13,18 +13,17 @@ import { RateLimiter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { CallHost } from './ingest/call-host.ts';
-import { CallService } from './ingest/call-service.ts';
+import { openCallService } from './ingest/call-service.ts';
 import { CallThread } from './ingest/call-thread.ts';
 import { LlmAdvisor } from './jobs/llm-advisor.ts';
 import { MetricsTicker } from './jobs/metrics-ticker.ts';
 import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { RetentionSweeper } from './jobs/retention-sweeper.ts';
 import type { Timers } from './jobs/service.ts';
-import { WriteBehind } from './jobs/write-behind.ts';
+import type { WriteBehind } from './jobs/write-behind.ts';
 import { InProcessBus, type RealtimeBus } from './realtime/bus.ts';
 import { Hub } from './realtime/hub.ts';
 import type { RealtimeOptions } from './realtime/realtime-routes.ts';
-import { MutationStore } from './store/mutation-store.ts';
 import { openStore, type DatabaseTarget, type Store } from './store/index.ts';
 
 /** The console's build output (`npm run build:web`), served at /. */
@@ -98,24 +97,17 @@ export async function createEarshot(
       logger,
     );
   } else {
-    const mutations = new MutationStore(store.database);
-    writer = new WriteBehind({
-      commit: (batch) => mutations.commit(batch),
-      logger,
-      flushIntervalMs: config.flushIntervalMs,
-    });
-    const service = new CallService({
+    const opened = await openCallService({
       store,
-      writer,
       bus,
       logger,
       clock,
+      flushIntervalMs: config.flushIntervalMs,
       platformConfigured: config.platformWebhookUrl !== undefined,
       ...(overrides.redact ? { redact: overrides.redact } : {}),
     });
-    const restored = await service.load();
-    if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
-    calls = service;
+    writer = opened.writer;
+    calls = opened.calls;
   }
   const hub = new Hub(bus, calls, {
     callHistory: config.realtimeHistory,

@@ -37,7 +37,8 @@ import {
 } from '@earshot/protocol';
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { WriteBehind } from '../jobs/write-behind.ts';
+import { WriteBehind } from '../jobs/write-behind.ts';
+import { MutationStore } from '../store/mutation-store.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import type { ActionDelivery, CallHost, StreamAnswer, TickPart } from './call-host.ts';
 import { toEarshotError, type Store } from '../store/index.ts';
@@ -63,6 +64,27 @@ export function tickPartOf(callId: string, parts: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < callId.length; i++) hash = Math.imul(hash ^ callId.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % parts;
+}
+
+/**
+ * A CallService with a write-behind of its own over `store`, holding every call the store
+ * still has. The caller starts the write-behind (and stops it). Used by the server on the
+ * main thread and by the engine thread alike.
+ */
+export async function openCallService(
+  options: Omit<CallServiceOptions, 'writer'> & { flushIntervalMs: number },
+): Promise<{ calls: CallService; writer: WriteBehind }> {
+  const { flushIntervalMs, ...rest } = options;
+  const mutations = new MutationStore(options.store.database);
+  const writer = new WriteBehind({
+    commit: (batch) => mutations.commit(batch),
+    logger: options.logger,
+    flushIntervalMs,
+  });
+  const calls = new CallService({ ...rest, writer });
+  const restored = await calls.load();
+  if (restored > 0) options.logger.info({ calls: restored }, 'restored calls from the store');
+  return { calls, writer };
 }
 
 /** seq 0 in the event log holds the hash of the start request. */

@@ -2,11 +2,9 @@
 // of its own, answering the main thread's calls and sending every update back in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { WriteBehind } from '../jobs/write-behind.ts';
 import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
-import { MutationStore } from '../store/mutation-store.ts';
 import { openStore, toEarshotError } from '../store/index.ts';
-import { CallService } from './call-service.ts';
+import { openCallService } from './call-service.ts';
 import {
   REMOTE_METHODS,
   serializeError,
@@ -40,12 +38,6 @@ const logger = pino(
 
 try {
   const store = await openStore(settings.target);
-  const mutations = new MutationStore(store.database);
-  const writer = new WriteBehind({
-    commit: (batch) => mutations.commit(batch),
-    logger,
-    flushIntervalMs: settings.flushIntervalMs,
-  });
   const status = (): CallThreadStatus => ({
     writeBacklog: writer.backlog,
     writable: writer.available,
@@ -61,15 +53,13 @@ try {
       }),
     subscribe: () => () => undefined,
   };
-  const calls = new CallService({
+  const { calls, writer } = await openCallService({
     store,
-    writer,
     bus,
     logger,
+    flushIntervalMs: settings.flushIntervalMs,
     platformConfigured: settings.platformConfigured,
   });
-  const restored = await calls.load();
-  if (restored > 0) logger.info({ calls: restored }, 'restored calls from the store');
   writer.start();
   const methods = new Set<string>(REMOTE_METHODS);
 

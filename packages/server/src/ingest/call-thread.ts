@@ -162,6 +162,7 @@ export class CallThread implements CallHost {
 
   private onReady: (() => void) | undefined;
   private onFailed: ((error: unknown) => void) | undefined;
+  private onStopped: (() => void) | undefined;
 
   private onMessage(message: FromCallThread): void {
     switch (message.type) {
@@ -191,6 +192,7 @@ export class CallThread implements CallHost {
         this.onFailed?.(revive(message.error));
         return;
       case 'stopped':
+        this.onStopped?.();
         return;
     }
   }
@@ -336,11 +338,7 @@ export class CallThread implements CallHost {
   async close(): Promise<void> {
     this.closing = true;
     if (!this.stopped) {
-      const stopped = new Promise<void>((resolve) =>
-        this.worker.on('message', (batch: FromCallThread[]) => {
-          if (batch.some((m) => m.type === 'stopped')) resolve();
-        }),
-      );
+      const stopped = new Promise<void>((resolve) => (this.onStopped = resolve));
       this.send({ type: 'stop' });
       await Promise.race([stopped, this.exited]);
       this.stopped = true;
