@@ -1,6 +1,6 @@
 // A stable fingerprint of an event body, so a replay (same seq, same body) is told apart from
 // a conflict (same seq, another body). Key order does not matter; values do.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // Written as plain loops: this runs once per ingested event. Keys are sorted by UTF-16 code
 // unit, as the original comparator did, so stored hashes stay valid.
@@ -22,10 +22,10 @@ function canonical(value: unknown): string | undefined {
   return `${out}}`;
 }
 
-/** 64 bits of SHA-256 over the canonical JSON, as 16 hex characters. */
+/**
+ * 64 bits of SHA-256 over the canonical JSON, as 16 hex characters. The one-shot `hash` is a
+ * fraction of the cost of a Hash object for inputs this small.
+ */
 export function eventHash(body: unknown): string {
-  return createHash('sha256')
-    .update(canonical(body) ?? '')
-    .digest('hex')
-    .slice(0, 16);
+  return hash('sha256', canonical(body) ?? '', 'hex').slice(0, 16);
 }

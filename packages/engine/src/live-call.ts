@@ -256,7 +256,10 @@ function snapshotWith(
 /** Copy-on-write view of a call's snapshot for one batch: the input state is never mutated. */
 class Draft {
   call: LiveCall;
-  private readonly copied = new Set<string>();
+  /** The copy of `call` this batch made and may still change in place (see editCall). */
+  private ownCall: LiveCall | undefined;
+  /** Lists copied by this batch (most batches copy none, so it is made on first use). */
+  private copied: Set<string> | undefined;
   transcripts: RowList<LiveTranscript>;
   readonly lists: {
     callObjectives: CallObjective[];
@@ -268,9 +271,10 @@ class Draft {
   sentiment: SentimentAnalysis | undefined;
   metrics: LivePerformanceMetrics[];
   signals: ConversationSignals;
-  nextActionIds: Record<string, string>;
+  private nextActionIdsBase: Readonly<Record<string, string>>;
+  private nextActionIdsCopy: Record<string, string> | undefined;
   /** Segments this batch added, written to the shared index once the batch succeeds. */
-  private readonly newSegments = new Map<string, number>();
+  private newSegments: Map<string, number> | undefined;
   redaction: RedactionState;
   readonly redactionFailures: number[] = [];
   /** Something the advice depends on changed in this batch. */
@@ -294,7 +298,7 @@ class Draft {
     this.sentiment = base.snapshot.sentimentAnalysis;
     this.metrics = base.snapshot.livePerformanceMetrics;
     this.signals = base.signals;
-    this.nextActionIds = { ...base.nextActionIds };
+    this.nextActionIdsBase = base.nextActionIds;
     this.costAccruedAt = base.costAccruedAt;
     this.redaction = base.redaction;
   }
@@ -311,8 +315,35 @@ class Draft {
     });
   }
 
+  /** The next-action ids, for reading. */
+  get nextActionIds(): Readonly<Record<string, string>> {
+    return this.nextActionIdsCopy ?? this.nextActionIdsBase;
+  }
+
+  /** The next-action ids, copied the first time this batch writes to them. */
+  writableNextActionIds(): Record<string, string> {
+    return (this.nextActionIdsCopy ??= { ...this.nextActionIdsBase });
+  }
+
+  /**
+   * The call document, to change in place: copied once per batch (an audio event would
+   * otherwise copy the whole document twice). A document this batch has already published
+   * as a mutation is never changed; assigning `call` a new object also ends the ownership.
+   */
+  editCall(): LiveCall {
+    if (this.ownCall !== this.call) this.call = this.ownCall = { ...this.call };
+    return this.call;
+  }
+
+  /** Records the call document as a mutation; later edits copy it again. */
+  pushCall(): void {
+    this.mutations.push({ table: 'liveCalls', doc: this.call });
+    this.ownCall = undefined;
+  }
+
   /** The list, copied the first time this batch writes to it. */
   writable<K extends keyof Draft['lists']>(key: K): Draft['lists'][K] {
+    this.copied ??= new Set();
     if (!this.copied.has(key)) {
       this.copied.add(key);
       (this.lists[key] as unknown[]) = [...this.lists[key]];
@@ -327,7 +358,7 @@ class Draft {
    */
   segmentRow(segmentId: string): number | undefined {
     const rows = this.transcripts;
-    const hint = this.newSegments.get(segmentId) ?? this.base.segmentIndex.get(segmentId);
+    const hint = this.newSegments?.get(segmentId) ?? this.base.segmentIndex.get(segmentId);
     if (hint === undefined) return undefined;
     if (rows.at(hint)?.segmentId === segmentId) return hint;
     for (let i = rows.length - 1; i >= 0; i--) if (rows.at(i)!.segmentId === segmentId) return i;
@@ -336,12 +367,14 @@ class Draft {
 
   /** Appends a new segment's row. */
   addSegmentRow(doc: LiveTranscript): void {
-    if (doc.segmentId !== undefined) this.newSegments.set(doc.segmentId, this.transcripts.length);
+    if (doc.segmentId !== undefined)
+      (this.newSegments ??= new Map()).set(doc.segmentId, this.transcripts.length);
     this.transcripts = this.transcripts.push(doc);
   }
 
   state(lastEventAt: number): CallState {
-    for (const [segmentId, row] of this.newSegments) this.base.segmentIndex.set(segmentId, row);
+    for (const [segmentId, row] of this.newSegments ?? [])
+      this.base.segmentIndex.set(segmentId, row);
     return {
       ...this.base,
       snapshot: this.current(),
@@ -413,12 +446,10 @@ export function applyEvents(
   if (accepted.length === 0)
     return { state, mutations: [], accepted, duplicates, redactionFailures: [] };
   if (draft.adviceStale) refreshAdvice(draft, ctx);
-  draft.call = {
-    ...draft.call,
-    duration: Math.max(draft.call.duration, Math.round(callSeconds(draft.call.startTime, ctx.now))),
-    updatedAt: ctx.now,
-  };
-  draft.mutations.push({ table: 'liveCalls', doc: draft.call });
+  const call = draft.editCall();
+  call.duration = Math.max(call.duration, Math.round(callSeconds(call.startTime, ctx.now)));
+  call.updatedAt = ctx.now;
+  draft.pushCall();
   return {
     state: draft.state(ctx.now),
     mutations: draft.mutations,
@@ -438,13 +469,14 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
     case 'transcript':
       return applyTranscript(draft, event, ctx);
     case 'audio': {
-      const { currentSpeaker: _previous, ...rest } = call;
-      draft.call = {
-        ...rest,
-        agentGain: event.agentGain,
-        customerGain: event.customerGain,
-        ...(event.currentSpeaker ? { currentSpeaker: event.currentSpeaker } : {}),
-      };
+      if (!event.currentSpeaker && call.currentSpeaker !== undefined) {
+        const { currentSpeaker: _previous, ...rest } = call;
+        draft.call = rest;
+      }
+      const edited = draft.editCall();
+      edited.agentGain = event.agentGain;
+      edited.customerGain = event.customerGain;
+      if (event.currentSpeaker) edited.currentSpeaker = event.currentSpeaker;
       draft.signals = onAudio(
         draft.signals,
         {
@@ -734,7 +766,7 @@ function refreshAdvice(draft: Draft, ctx: EngineContext): void {
     };
     if (existing) actions[index] = doc;
     else actions.push(doc);
-    draft.nextActionIds[suggestion.priority] = doc._id;
+    draft.writableNextActionIds()[suggestion.priority] = doc._id;
     draft.mutations.push({ table: 'nextActions', doc });
   });
 }

@@ -14,6 +14,19 @@ export function maskPhone(phone: string): string {
   return phone.replace(/\d/g, (digit) => (++seen > digits - 4 ? digit : '•'));
 }
 
+// A row is rebuilt for every event of a call, and its phone never changes: the masks of the
+// phones seen lately are kept, so the two regular expressions run once per call, not per event.
+const MASKS_KEPT = 10_000;
+const masks = new Map<string, string>();
+function maskedPhone(phone: string): string {
+  let masked = masks.get(phone);
+  if (masked === undefined) {
+    if (masks.size >= MASKS_KEPT) masks.clear();
+    masks.set(phone, (masked = maskPhone(phone)));
+  }
+  return masked;
+}
+
 export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
   const call = snapshot.liveCall;
   const system = snapshot.callSystemConfig;
@@ -24,7 +37,7 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
     liveCallId: call._id,
     agentName: call.agentName,
     customerName: call.customerName,
-    customerPhone: maskPhone(call.customerPhone),
+    customerPhone: maskedPhone(call.customerPhone),
     ...(call.campaignId ? { campaignId: call.campaignId } : {}),
     campaignName: call.campaignName,
     status: call.status,

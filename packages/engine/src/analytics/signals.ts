@@ -46,11 +46,11 @@ export interface ConversationSignals {
   customerMs: number;
   silenceMs: number;
   overtalkMs: number;
-  lastAudioAt?: number;
-  lastSpeaker?: Speaker;
+  lastAudioAt?: number | undefined;
+  lastSpeaker?: Speaker | undefined;
   /** When the current run of one speaker began (silence ends it). */
-  runStartedAt?: number;
-  silenceStartedAt?: number;
+  runStartedAt?: number | undefined;
+  silenceStartedAt?: number | undefined;
   longestAgentRunMs: number;
   interruptionsByAgent: number;
   interruptionsByCustomer: number;
@@ -70,7 +70,7 @@ export interface ConversationSignals {
   questionsByAgent: number;
   questionsByCustomer: number;
   buyingSignals: number;
-  lastBuyingSignalAt?: number;
+  lastBuyingSignalAt?: number | undefined;
   refusals: number;
   /** Objections raised, and those an agent line has since acknowledged. */
   objectionsRaised: number;
@@ -82,15 +82,15 @@ export interface ConversationSignals {
   fillerWords: number;
   confidenceSum: number;
   confidenceCount: number;
-  priceFirstAt?: number;
-  valueFirstAt?: number;
+  priceFirstAt?: number | undefined;
+  valueFirstAt?: number | undefined;
   /** Discovery questions the agent asked before the pitch phase began. */
-  questionsBeforePitch?: number;
+  questionsBeforePitch?: number | undefined;
   /** The pipeline named phases itself: cue detection stands down. */
   explicitPhases: boolean;
   /** The latest objective completed, and when (engine time), for the praise rule. */
-  lastCompletion?: { objective: string; at: number };
-  lastFinalAt?: number;
+  lastCompletion?: { objective: string; at: number } | undefined;
+  lastFinalAt?: number | undefined;
 }
 
 export function emptySignals(): ConversationSignals {
@@ -121,6 +121,17 @@ export function emptySignals(): ConversationSignals {
     confidenceSum: 0,
     confidenceCount: 0,
     explicitPhases: false,
+    // Every optional field is present from the start, so each copy has one shape.
+    lastAudioAt: undefined,
+    lastSpeaker: undefined,
+    runStartedAt: undefined,
+    silenceStartedAt: undefined,
+    lastBuyingSignalAt: undefined,
+    priceFirstAt: undefined,
+    valueFirstAt: undefined,
+    questionsBeforePitch: undefined,
+    lastCompletion: undefined,
+    lastFinalAt: undefined,
   };
 }
 
@@ -156,15 +167,11 @@ export function onAudio(
     }
     if (speaker === 'customer' && previous === 'agent' && sample.agentGain >= SPEAKING_GAIN)
       next.interruptionsByCustomer += 1;
-    if (speaker) {
-      next.runStartedAt = now;
-      delete next.silenceStartedAt;
-    } else {
-      delete next.runStartedAt;
-      next.silenceStartedAt = now;
-    }
-    if (speaker) next.lastSpeaker = speaker;
-    else delete next.lastSpeaker;
+    // Assigned undefined rather than deleted: a delete would turn this object, and every copy
+    // made from it per audio event, into a slow dictionary-mode object.
+    next.runStartedAt = speaker ? now : undefined;
+    next.silenceStartedAt = speaker ? undefined : now;
+    next.lastSpeaker = speaker;
   }
   if (speaker === 'agent') {
     next.agentGainSum += sample.agentGain;
