@@ -2,7 +2,7 @@
 // renders from, what tests compare with the server's state, and what the server's main
 // thread reads snapshots from when the calls run on their own thread.
 import type { CallSnapshot, LiveTranscript } from './documents.ts';
-import type { CallChange } from './realtime.ts';
+import type { CallChange, CallPatch } from './realtime.ts';
 
 type ListKey = Exclude<keyof CallSnapshot, 'liveCall' | 'callSystemConfig' | 'sentimentAnalysis'>;
 const LISTS = new Set<string>([
@@ -54,16 +54,72 @@ export function applyCallChangesInPlace(
   applyChanges(snapshot, changes, undefined);
 }
 
+/** `doc` with `patch` applied: a new object; `doc` is not changed. */
+export function patchDocument<T extends object>(
+  doc: T,
+  patch: Pick<CallPatch, 'set' | 'unset'>,
+): T {
+  const next = { ...doc, ...patch.set } as Record<string, unknown>;
+  for (const key of patch.unset ?? []) delete next[key];
+  return next as T;
+}
+
+/**
+ * The change from `previous` to `next` (two versions of one row) as a patch: the fields whose
+ * value is not the same (===) and the fields that are gone. Undefined when nothing differs.
+ * Values are compared by identity, so a nested object rebuilt with the same content counts as
+ * changed; the engine replaces nested values whole.
+ */
+export function diffDocument(
+  table: string,
+  previous: Record<string, unknown>,
+  next: Record<string, unknown>,
+): CallPatch | undefined {
+  const set: Record<string, unknown> = {};
+  let changed = false;
+  for (const key in next) {
+    if (next[key] !== previous[key] && next[key] !== undefined) {
+      set[key] = next[key];
+      changed = true;
+    }
+  }
+  let unset: string[] | undefined;
+  for (const key in previous) {
+    if (previous[key] !== undefined && next[key] === undefined) (unset ??= []).push(key);
+  }
+  if (!changed && !unset) return undefined;
+  return { table, id: String(next._id), set, ...(unset ? { unset } : {}) };
+}
+
+/**
+ * One change that has the effect of `earlier` then `later` (two changes of the same row):
+ * what a subscriber that is behind receives instead of both.
+ */
+export function mergeChanges(earlier: CallChange, later: CallChange): CallChange {
+  if ('doc' in later) return later;
+  if ('doc' in earlier) return { table: earlier.table, doc: patchDocument(earlier.doc, later) };
+  const set: Record<string, unknown> = { ...earlier.set, ...later.set };
+  for (const key of later.unset ?? []) delete set[key];
+  const unset = [
+    ...(earlier.unset ?? []).filter((key) => !(key in later.set)),
+    ...(later.unset ?? []),
+  ];
+  return { table: later.table, id: later.id, set, ...(unset.length > 0 ? { unset } : {}) };
+}
+
 /** `copied` lists the lists already copied; undefined changes lists in place. */
 function applyChanges(
   next: CallSnapshot,
   changes: readonly CallChange[],
   copied: Set<string> | undefined,
 ): void {
-  for (const { table, doc } of changes) {
-    if (table === 'liveCalls') next.liveCall = doc as never;
-    else if (table === 'callSystemConfig') next.callSystemConfig = doc as never;
-    else if (table === 'sentimentAnalysis') next.sentimentAnalysis = doc as never;
+  for (const change of changes) {
+    const table = change.table;
+    if (table === 'liveCalls') next.liveCall = patched(next.liveCall, change);
+    else if (table === 'callSystemConfig')
+      next.callSystemConfig = patched(next.callSystemConfig, change);
+    else if (table === 'sentimentAnalysis')
+      next.sentimentAnalysis = patched(next.sentimentAnalysis, change);
     else if (LISTS.has(table)) {
       const key = table as ListKey;
       if (copied && !copied.has(key)) {
@@ -71,13 +127,25 @@ function applyChanges(
         (next[key] as unknown) = [...next[key]];
       }
       const list = next[key] as Array<{ _id: string }>;
+      const id = 'doc' in change ? String(change.doc._id) : change.id;
       if (key === 'liveTranscripts') {
-        placeTranscript(list as LiveTranscript[], doc as unknown as LiveTranscript);
+        const rows = list as LiveTranscript[];
+        const current = 'doc' in change ? undefined : rows.findLast((row) => row._id === id);
+        placeTranscript(rows, patched(current, change) as LiveTranscript);
         continue;
       }
-      const index = list.findIndex((row) => row._id === doc._id);
-      if (index >= 0) list[index] = doc as never;
-      else list.push(doc as never);
+      const index = list.findIndex((row) => row._id === id);
+      const doc = patched(index >= 0 ? list[index] : undefined, change) as { _id: string };
+      if (index >= 0) list[index] = doc;
+      else list.push(doc);
     }
   }
+}
+
+/** The row after `change`: its new version, or `current` patched. */
+function patched<T>(current: T, change: CallChange): T {
+  if ('doc' in change) return change.doc as T;
+  // A patch names a row the subscriber holds; without it there is nothing to patch.
+  if (current === undefined) throw new Error(`Patch for ${change.table} ${change.id}, not held`);
+  return patchDocument(current as object, change) as T;
 }

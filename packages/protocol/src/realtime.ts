@@ -53,12 +53,28 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 
 // ---- server → client
 
-/** One changed document of a call: the whole new version, keyed by table and _id. */
-export const callChange = z.strictObject({
-  table: z.string(),
-  doc: z.record(z.string(), z.unknown()),
-});
+/**
+ * One changed document of a call: the whole new version (`doc`, replacing the row with its
+ * `_id`), or only the fields that changed (`id`, `set`, `unset`) of a row the subscriber
+ * already holds. The call's own row changes with every event, mostly in a few fields (audio
+ * levels, speaker, duration), so it travels as a patch after the first time.
+ */
+export const callChange = z.union([
+  z.strictObject({
+    table: z.string(),
+    doc: z.record(z.string(), z.unknown()),
+  }),
+  z.strictObject({
+    table: z.string(),
+    id: z.string(),
+    set: z.record(z.string(), z.unknown()),
+    /** Fields the row no longer has. */
+    unset: z.array(z.string()).optional(),
+  }),
+]);
 export type CallChange = z.infer<typeof callChange>;
+export type CallDocumentChange = Extract<CallChange, { doc: unknown }>;
+export type CallPatch = Extract<CallChange, { set: unknown }>;
 
 /** A wallboard row changed (upsert) or left this subscriber's view (remove). */
 export const wallboardChange = z.discriminatedUnion('op', [

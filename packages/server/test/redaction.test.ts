@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RealtimeClient } from '@earshot/client';
-import type { IngestEvent } from '@earshot/protocol';
+import type { CallChange, IngestEvent } from '@earshot/protocol';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot, type Overrides } from '../src/server.ts';
 import * as schema from '../src/store/schema.ts';
@@ -134,8 +134,14 @@ for (const kind of DATABASE_KINDS) {
             { kind: 'call', callId },
             {
               onSnapshot() {},
-              onDelta(changes: Array<{ doc: { status?: string } }>) {
-                if (changes.some((ch) => ch.doc.status === 'ended')) ended = true;
+              onDelta(changes: CallChange[]) {
+                // The call's row arrives as a patch of the fields that changed.
+                if (
+                  changes.some(
+                    (ch) => ch.table === 'liveCalls' && 'set' in ch && ch.set.status === 'ended',
+                  )
+                )
+                  ended = true;
               },
             },
           );

@@ -24,8 +24,10 @@ import {
   type WritableTable,
 } from '@earshot/engine';
 import {
+  diffDocument,
   EarshotError,
   eventBatchRequest,
+  type CallChange,
   parseOrThrow,
   type CallSnapshot,
   type EndReason,
@@ -43,6 +45,8 @@ import type { RealtimeBus } from '../realtime/bus.ts';
 import type { ActionDelivery, CallHost, StreamAnswer, TickPart } from './call-host.ts';
 import { toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
+
+type Document = Record<string, unknown>;
 
 /** What subscribers see change: the seed's ten tables (the event log and roll-up are internal). */
 const PUBLISHED_TABLES = new Set<WritableTable>(LIVE_CALL_TABLES);
@@ -131,11 +135,21 @@ export class CallService implements CallHost {
    * database write finishes), and the promise settles once the write is committed.
    */
   private commit(callId: string, state: CallState, mutations: readonly Mutation[]): Promise<void> {
+    // The call's own row goes out as a patch against the version subscribers already hold.
+    let heldCall = this.calls.get(callId)?.snapshot.liveCall as Document | undefined;
     this.calls.set(callId, state);
     if (mutations.length > 0) {
-      const changes = mutations
-        .filter((m) => PUBLISHED_TABLES.has(m.table))
-        .map((m) => ({ table: m.table, doc: m.doc as unknown as Record<string, unknown> }));
+      const changes: CallChange[] = [];
+      for (const { table, doc } of mutations) {
+        if (!PUBLISHED_TABLES.has(table)) continue;
+        if (table !== 'liveCalls' || heldCall === undefined) {
+          changes.push({ table, doc: doc as unknown as Document });
+        } else {
+          const patch = diffDocument(table, heldCall, doc as unknown as Document);
+          if (patch) changes.push(patch);
+        }
+        if (table === 'liveCalls') heldCall = doc as unknown as Document;
+      }
       this.options.bus.publish({ callId, changes, entry: wallboardEntry(state.snapshot) });
     }
     return this.options.writer.write(mutations);

@@ -204,8 +204,8 @@ export class CallThread implements CallHost {
     }
     let replica = this.replicas.get(update.callId);
     if (!replica) {
-      const call = update.changes.find((c) => c.table === 'liveCalls');
-      if (!call) return; // nothing to hold yet: the call's first update carries its liveCalls row
+      const call = update.changes.find((c) => c.table === 'liveCalls' && 'doc' in c);
+      if (!call || !('doc' in call)) return; // nothing to hold yet: the call's first update carries its whole liveCalls row
       replica = emptySnapshot(call.doc as unknown as LiveCall);
       this.replicas.set(update.callId, replica);
     }

@@ -84,7 +84,7 @@ export class LlmAdvisor implements Service {
 
   private onUpdate(update: CallUpdate): void {
     const finalLine = update.changes.some(
-      (c) => c.table === 'liveTranscripts' && c.doc.isFinal === true,
+      (c) => c.table === 'liveTranscripts' && 'doc' in c && c.doc.isFinal === true,
     );
     if (!finalLine || this.inFlight.has(update.callId)) return;
     const now = this.clock();

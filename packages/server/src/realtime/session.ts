@@ -7,6 +7,7 @@
 import {
   CLOSE_CODES,
   EarshotError,
+  mergeChanges,
   scopeCovers,
   type CampaignScope,
   type CallChange,
@@ -57,7 +58,8 @@ interface Subscription {
 
 interface Serialised {
   change: TopicChange;
-  json: string;
+  /** Undefined for a change merged here from two: serialised when it is sent. */
+  json: string | undefined;
 }
 
 function topicKey(topic: Topic): string {
@@ -66,7 +68,7 @@ function topicKey(topic: Topic): string {
 
 function changeKey(change: TopicChange): string {
   if ('op' in change) return change.op === 'remove' ? change.callId : String(change.entry.callId);
-  return `${change.table}:${String(change.doc._id)}`;
+  return `${change.table}:${'doc' in change ? String(change.doc._id) : change.id}`;
 }
 
 export class Session {
@@ -264,11 +266,19 @@ export class Session {
     if (this.closed) return;
     subscription.pending ??= { from: version, to: version, changes: new Map() };
     subscription.pending.to = version;
+    const queued = subscription.pending.changes;
     changes.forEach((change, i) => {
       const key = changeKey(change);
+      const earlier = queued.get(key);
       // Re-inserting moves the key to the end, so the frame lists changes in the order they last happened.
-      subscription.pending!.changes.delete(key);
-      subscription.pending!.changes.set(key, { change, json: json[i]! });
+      queued.delete(key);
+      // A patch of a row already queued is folded into it: the subscriber never held the
+      // version the patch was made against.
+      if (earlier && 'set' in change && 'table' in earlier.change) {
+        queued.set(key, { change: mergeChanges(earlier.change, change), json: undefined });
+      } else {
+        queued.set(key, { change, json: json[i]! });
+      }
     });
     if (this.pendingCount() > this.maxPending) return this.overflow('send queue overflowed');
     this.scheduleFlush(0);
@@ -303,7 +313,7 @@ export class Session {
       const pending = subscription.pending;
       if (!pending) continue;
       subscription.pending = undefined;
-      const json = [...pending.changes.values()].map((c) => c.json);
+      const json = [...pending.changes.values()].map((c) => c.json ?? JSON.stringify(c.change));
       this.sendDelta(subscription.id, pending.from, pending.to, json);
     }
   }

@@ -1,0 +1,120 @@
+// A session's send queue, driven by hand: changes to one row queued behind a blocked socket
+// leave as one change, and the subscriber's copy ends up as the server's.
+import { describe, expect, it } from 'vitest';
+import {
+  applyCallChanges,
+  type CallChange,
+  type CallSnapshot,
+  type ServerMessage,
+} from '@earshot/protocol';
+import type { Timers } from '../src/jobs/service.ts';
+import { InProcessBus } from '../src/realtime/bus.ts';
+import { Hub } from '../src/realtime/hub.ts';
+import { Session, type Sink } from '../src/realtime/session.ts';
+
+const CALL = {
+  _id: 'call-1',
+  callId: 'c-1',
+  status: 'connected',
+  agentGain: 10,
+  currentSpeaker: 'agent',
+  duration: 1,
+};
+const SNAPSHOT = {
+  liveCall: CALL,
+  liveTranscripts: [],
+  callObjectives: [],
+  nextActions: [],
+  livePerformanceMetrics: [],
+  supervisorActions: [],
+  coachingRecommendations: [],
+  callPhases: [],
+} as unknown as CallSnapshot;
+
+/** Timers that run only when the test says so. */
+function manualTimers(): Timers & { run(): void } {
+  let due: Array<() => void> = [];
+  return {
+    setTimeout: (callback) => {
+      due.push(callback);
+      return callback;
+    },
+    clearTimeout: (handle) => {
+      due = due.filter((callback) => callback !== handle);
+    },
+    run() {
+      const now = due;
+      due = [];
+      for (const callback of now) callback();
+    },
+  };
+}
+
+function setup() {
+  const bus = new InProcessBus();
+  const hub = new Hub(bus, { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] });
+  const frames: ServerMessage[] = [];
+  let buffered = 0;
+  const sink: Sink = {
+    send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+    bufferedAmount: () => buffered,
+    close: () => {},
+  };
+  const timers = manualTimers();
+  const session = new Session(hub, sink, { timers, highWaterBytes: 100 });
+  session.handle({ type: 'subscribe', id: 's1', topic: { kind: 'call', callId: 'c-1' } });
+  const publish = (changes: CallChange[]) =>
+    bus.publish({ callId: 'c-1', changes, entry: { callId: 'c-1' } as never });
+  return { frames, timers, publish, block: (bytes: number) => (buffered = bytes) };
+}
+
+describe('session send queue', () => {
+  it('folds patches of a row queued behind a blocked socket into one change', () => {
+    const { frames, timers, publish, block } = setup();
+    expect(frames.map((f) => f.type)).toEqual(['snapshot', 'presence']);
+    block(1_000); // the socket is not draining
+    publish([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 50, duration: 2 } }]);
+    publish([
+      { table: 'liveCalls', id: 'call-1', set: { agentGain: 70 }, unset: ['currentSpeaker'] },
+    ]);
+    publish([
+      { table: 'liveCalls', id: 'call-1', set: { currentSpeaker: 'customer', duration: 3 } },
+    ]);
+    timers.run();
+    expect(frames).toHaveLength(2); // held while blocked
+    block(0);
+    timers.run();
+    const delta = frames[2]!;
+    expect(delta).toMatchObject({ type: 'delta', id: 's1' });
+    if (delta.type !== 'delta') return;
+    expect(delta.version - delta.fromVersion).toBe(2); // three versions in one frame
+    expect(delta.changes).toEqual([
+      {
+        table: 'liveCalls',
+        id: 'call-1',
+        set: { agentGain: 70, duration: 3, currentSpeaker: 'customer' },
+      },
+    ]);
+    const replica = applyCallChanges(SNAPSHOT, delta.changes as CallChange[]);
+    expect(replica.liveCall).toEqual({
+      ...CALL,
+      agentGain: 70,
+      currentSpeaker: 'customer',
+      duration: 3,
+    });
+  });
+
+  it('a whole row queued first absorbs the patches after it', () => {
+    const { frames, timers, publish, block } = setup();
+    block(1_000);
+    publish([{ table: 'liveCalls', doc: { ...CALL, status: 'on_hold' } }]);
+    publish([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 0 } }]);
+    block(0);
+    timers.run();
+    const delta = frames[2]!;
+    if (delta.type !== 'delta') throw new Error(`expected a delta, got ${delta.type}`);
+    expect(delta.changes).toEqual([
+      { table: 'liveCalls', doc: { ...CALL, status: 'on_hold', agentGain: 0 } },
+    ]);
+  });
+});
