@@ -2,10 +2,13 @@
 // every union is accepted, bad values are refused naming the field, the seed's indexes exist,
 // migrations are idempotent, and the batched path keeps 10,000 transcript rows in order.
 import { EarshotError, TABLES, type TableName } from '@earshot/protocol';
+import { randomUUID } from 'node:crypto';
+import type { Mutation } from '@earshot/engine';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Store } from '../src/store/index.ts';
+import { MutationStore } from '../src/store/mutation-store.ts';
 import { selectRows } from '../src/store/rows.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import * as make from './support/fixtures.ts';
@@ -228,6 +231,38 @@ describeEachDatabase('data model', (store) => {
     expect(await store().calls.delete(call._id)).toBe(true);
     expect(await store().calls.read(call._id)).toBeUndefined();
     expect(await store().calls.listTranscripts(call._id)).toEqual([]);
+  });
+
+  it('commits a call, its children and an update of the call in one statement, or nothing of them', async () => {
+    const mutations = new MutationStore(store().database);
+    const doc = <T extends object>(fields: T) => ({
+      _id: randomUUID(),
+      _creationTime: Date.now(),
+      ...fields,
+    });
+    const call = doc(make.liveCallFields());
+    // The children come before their parent in the list: the statement writes parents first.
+    await mutations.commit([
+      { table: 'liveTranscripts', doc: doc(make.transcriptFields(call._id, 1)) },
+      { table: 'liveCalls', doc: call } as Mutation,
+      { table: 'liveCalls', doc: { ...call, status: 'connected' } } as Mutation,
+      { table: 'callObjectives', doc: doc(make.objectiveFields(call._id)) } as Mutation,
+    ] as Mutation[]);
+    const stored = await store().calls.read(call._id);
+    expect(stored?.liveCall.status).toBe('connected'); // the last version of a row wins
+    expect(stored?.liveTranscripts).toHaveLength(1);
+    expect(stored?.callObjectives).toHaveLength(1);
+
+    // A child of a call that does not exist fails the whole statement: the new call is not kept.
+    const other = doc(make.liveCallFields());
+    const orphan = doc(make.transcriptFields(randomUUID(), 1));
+    await expect(
+      mutations.commit([
+        { table: 'liveCalls', doc: other },
+        { table: 'liveTranscripts', doc: orphan },
+      ] as Mutation[]),
+    ).rejects.toBeInstanceOf(EarshotError);
+    expect(await store().calls.read(other._id)).toBeUndefined();
   });
 
   it('writes 10,000 transcript rows through the batched path and reads them back complete and in order', async () => {

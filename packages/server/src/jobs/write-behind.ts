@@ -1,7 +1,7 @@
 // Write-behind group commit. Ingest applies an event in memory, publishes it, and hands the
 // resulting mutations here; they are committed with everything else queued in the same
-// window (≤ flushIntervalMs) in ONE transaction. The caller's promise settles only when its
-// mutations are committed, so an acknowledgement always means "durable".
+// window (≤ flushIntervalMs) in ONE statement (decision 0020). The caller's promise settles
+// only when its mutations are committed, so an acknowledgement always means "durable".
 //
 // When the database is unreachable, the batch stays queued and is retried with backoff;
 // waiting callers get 503 (they will retry, and their replay is recognised), and `available`
@@ -23,7 +23,7 @@ export interface WriteBehindOptions {
   logger: Logger;
   flushIntervalMs?: number;
   /**
-   * Most rows in one transaction. A larger backlog commits in several, so that building one
+   * Most rows in one commit. A larger backlog commits in several, so that building one
    * huge statement never holds the event loop (and every WebSocket) for long.
    */
   maxCommitRows?: number;

@@ -1,10 +1,11 @@
-// Commits the engine's mutations: whole documents upserted by `_id`, many per statement, all
-// in one transaction. Used by the write-behind service; nothing else writes live call data.
+// Commits the engine's mutations: whole documents upserted by `_id`, every table's rows in
+// one statement. Used by the write-behind service; nothing else writes live call data.
 import { WRITE_ORDER, type Mutation, type WritableTable } from '@earshot/engine';
+import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from './database.ts';
 import { toEarshotError } from './database-errors.ts';
-import { insertMany } from './rows.ts';
+import { insertStatement } from './rows.ts';
 import * as schema from './schema.ts';
 
 const TABLES: Record<WritableTable, PgTable> = {
@@ -46,16 +47,29 @@ export function coalesce(mutations: readonly Mutation[]): Array<[WritableTable, 
 export class MutationStore {
   constructor(private readonly database: Database) {}
 
-  /** Writes every mutation in one transaction: all of them or none. */
+  /**
+   * Writes every mutation in ONE statement: each table's upsert is a data-modifying WITH
+   * entry of the last one, so the batch lands whole or not at all, and foreign keys are
+   * checked once the whole statement has run (parents and children may come together).
+   * One round trip per commit instead of one per table plus BEGIN and COMMIT: on a busy
+   * server each round trip waits for a turn of the event loop.
+   */
   async commit(mutations: readonly Mutation[]): Promise<void> {
     const groups = coalesce(mutations);
     if (groups.length === 0) return;
+    const statements = groups.map(([table, docs]) =>
+      insertStatement(TABLES[table], docs as Array<Record<string, unknown>>, { upsert: true }),
+    );
+    const last = statements.pop()!;
+    const statement =
+      statements.length === 0
+        ? last
+        : sql`with ${sql.join(
+            statements.map((entry, i) => sql`${sql.raw(`w${i}`)} as (${entry})`),
+            sql`, `,
+          )} ${last}`;
     try {
-      await this.database.transaction(async (tx) => {
-        for (const [table, docs] of groups) {
-          await insertMany(tx, TABLES[table], docs as never[], undefined, { upsert: true });
-        }
-      });
+      await this.database.db.execute(statement);
     } catch (error) {
       throw toEarshotError(error);
     }

@@ -37,31 +37,69 @@ export async function insertMany<T extends PgTable>(
   const complete = rows.map((row) => ({ _id: randomUUID(), _creationTime: now, ...row })) as Array<
     Record<string, unknown>
   >;
-  const columns = Object.entries(getTableColumns(table)) as Array<[string, PgColumn]>;
-  const names = columns.map(([key, column]) => sqlName(key, column));
-  const arrays = columns.map(([key, column]) => {
-    const json = column.getSQLType() === 'jsonb';
-    // JSON travels as text and is cast back in the SELECT list: drivers differ on jsonb[].
-    return sql`${sql.param(complete.map((row) => (row[key] == null ? null : json ? JSON.stringify(row[key]) : row[key])))}::${sql.raw(json ? 'text' : column.getSQLType())}[]`;
-  });
-  const selected = columns.map(([, column], i) =>
-    column.getSQLType() === 'jsonb' ? `u.c${i}::jsonb` : `u.c${i}`,
-  );
-  const aliases = columns.map((_, i) => `c${i}`).join(', ');
-  const onConflict = options.upsert
-    ? ` on conflict ("id") do update set ${names
-        .filter((name) => name !== '"id"' && name !== '"creation_time"')
-        .map((name) => `${name} = excluded.${name}`)
-        .join(', ')}`
-    : '';
   try {
-    await db.execute(
-      sql`insert into ${table} (${sql.raw(names.join(', '))}) select ${sql.raw(selected.join(', '))} from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(aliases)})${sql.raw(onConflict)}`,
-    );
+    await db.execute(insertStatement(table, complete, options));
   } catch (error) {
     throw toEarshotError(error);
   }
   return complete as T['$inferSelect'][];
+}
+
+/** A table's columns as the unnest insert needs them, worked out once per table. */
+interface ColumnPlan {
+  keys: string[];
+  /** The SQL array type each column's values travel as ("text" for jsonb). */
+  arrayTypes: string[];
+  jsonb: boolean[];
+  head: string;
+  selectList: string;
+  aliases: string;
+  upsert: string;
+}
+const plans = new WeakMap<PgTable, ColumnPlan>();
+
+function planOf(table: PgTable): ColumnPlan {
+  let plan = plans.get(table);
+  if (plan) return plan;
+  const columns = Object.entries(getTableColumns(table)) as Array<[string, PgColumn]>;
+  const names = columns.map(([key, column]) => sqlName(key, column));
+  const jsonb = columns.map(([, column]) => column.getSQLType() === 'jsonb');
+  plan = {
+    keys: columns.map(([key]) => key),
+    arrayTypes: columns.map(([, column], i) => (jsonb[i] ? 'text' : column.getSQLType())),
+    jsonb,
+    head: names.join(', '),
+    // JSON travels as text and is cast back in the SELECT list: drivers differ on jsonb[].
+    selectList: columns.map((_, i) => (jsonb[i] ? `u.c${i}::jsonb` : `u.c${i}`)).join(', '),
+    aliases: columns.map((_, i) => `c${i}`).join(', '),
+    upsert: ` on conflict ("id") do update set ${names
+      .filter((name) => name !== '"id"' && name !== '"creation_time"')
+      .map((name) => `${name} = excluded.${name}`)
+      .join(', ')}`,
+  };
+  plans.set(table, plan);
+  return plan;
+}
+
+/**
+ * The unnest insert of complete rows (`_id` and `_creationTime` set), as a statement to run
+ * alone or to put in a WITH list beside others (see MutationStore.commit).
+ */
+export function insertStatement(
+  table: PgTable,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  options: { upsert?: boolean } = {},
+): SQL {
+  const plan = planOf(table);
+  const arrays = plan.keys.map((key, i) => {
+    const json = plan.jsonb[i];
+    const values = rows.map((row) => {
+      const value = row[key];
+      return value == null ? null : json ? JSON.stringify(value) : value;
+    });
+    return sql`${sql.param(values)}::${sql.raw(plan.arrayTypes[i]!)}[]`;
+  });
+  return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(plan.aliases)})${sql.raw(options.upsert ? plan.upsert : '')}`;
 }
 
 /** A stored row as a seed document: optional fields are absent rather than null. */
