@@ -52,7 +52,12 @@ function manualTimers(): Timers & { run(): void } {
 
 function setup() {
   const bus = new InProcessBus();
-  const hub = new Hub(bus, { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] });
+  const timers = manualTimers();
+  const hub = new Hub(
+    bus,
+    { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
+    { defer: (callback) => timers.setTimeout(callback, 0) },
+  );
   const frames: ServerMessage[] = [];
   let buffered = 0;
   const sink: Sink = {
@@ -60,7 +65,6 @@ function setup() {
     bufferedAmount: () => buffered,
     close: () => {},
   };
-  const timers = manualTimers();
   const session = new Session(hub, sink, { timers, highWaterBytes: 100 });
   session.handle({ type: 'subscribe', id: 's1', topic: { kind: 'call', callId: 'c-1' } });
   const publish = (changes: CallChange[]) =>

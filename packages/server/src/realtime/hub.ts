@@ -66,6 +66,8 @@ export interface HubOptions {
    * and a client resuming with one gets a resync.
    */
   versionBase?: number;
+  /** Runs the send pass later in this turn of the event loop; setImmediate unless a test drives it. */
+  defer?: (callback: () => void) => void;
 }
 
 export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | undefined): boolean {
@@ -86,6 +88,9 @@ export class Hub {
   private readonly unsubscribe: () => void;
   private readonly callHistory: number;
   private readonly versionBase: number;
+  /** Sessions with changes queued since the last send pass. */
+  private readonly toFlush = new Set<Session>();
+  private readonly defer: (callback: () => void) => void;
 
   constructor(
     bus: RealtimeBus,
@@ -94,6 +99,7 @@ export class Hub {
   ) {
     this.callHistory = options.callHistory ?? 250;
     this.versionBase = options.versionBase ?? Date.now() * 1000;
+    this.defer = options.defer ?? setImmediate;
     this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
     for (const entry of source.wallboardEntries()) this.entries.set(entry.callId, entry);
     this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
@@ -127,8 +133,25 @@ export class Hub {
     this.announce(topicKey);
   }
 
+  /**
+   * Asks for `session`'s queue to be sent in the send pass. One pass per event-loop turn sends
+   * for every session changed in that turn: changes that arrived together leave together, and
+   * there is one callback per turn, not a timer per session per change.
+   */
+  flushSoon(session: Session): void {
+    if (this.toFlush.size === 0) this.defer(() => this.flushAll());
+    this.toFlush.add(session);
+  }
+
+  private flushAll(): void {
+    const sessions = [...this.toFlush];
+    this.toFlush.clear();
+    for (const session of sessions) session.flush();
+  }
+
   remove(session: Session): void {
     this.sessions.delete(session);
+    this.toFlush.delete(session);
     for (const key of [...this.watchers.keys()]) this.unwatch(session, key);
   }
 

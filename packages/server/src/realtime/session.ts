@@ -73,7 +73,7 @@ function changeKey(change: TopicChange): string {
 
 export class Session {
   private readonly subscriptions = new Map<string, Subscription>();
-  private flushTimer: unknown;
+  private retryTimer: unknown;
   private blockedSince: number | undefined;
   private closed = false;
   private readonly maxPending: number;
@@ -281,7 +281,7 @@ export class Session {
       }
     });
     if (this.pendingCount() > this.maxPending) return this.overflow('send queue overflowed');
-    this.scheduleFlush(0);
+    this.hub.flushSoon(this);
   }
 
   private pendingCount(): number {
@@ -291,17 +291,18 @@ export class Session {
     return count;
   }
 
+  /** The retry while the socket is blocked. */
   private scheduleFlush(delay: number): void {
-    if (this.flushTimer !== undefined || this.closed) return;
-    this.flushTimer = this.timers.setTimeout(() => {
-      this.flushTimer = undefined;
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
       this.flush();
     }, delay);
   }
 
-  /** Sends what is queued, unless the socket is still draining. */
+  /** Sends what is queued, unless the socket is still draining (then it retries shortly). */
   flush(): void {
-    if (this.closed) return;
+    if (this.closed || this.retryTimer !== undefined) return; // a retry is already waiting
     if (this.sink.bufferedAmount() > this.highWater) {
       this.blockedSince ??= this.clock();
       if (this.clock() - this.blockedSince > this.maxBlockedMs)
@@ -325,7 +326,7 @@ export class Session {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushTimer !== undefined) this.timers.clearTimeout(this.flushTimer);
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.hub.remove(this);
     this.sink.close(code, reason);
   }
@@ -333,7 +334,7 @@ export class Session {
   /** The transport closed: forget everything. */
   detach(): void {
     this.closed = true;
-    if (this.flushTimer !== undefined) this.timers.clearTimeout(this.flushTimer);
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.hub.remove(this);
   }
 }
