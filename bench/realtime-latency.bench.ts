@@ -11,6 +11,7 @@
 //   BENCH_REALTIME_WALLBOARDS (20)   BENCH_REALTIME_WARMUP_S (5)   BENCH_REALTIME_SECONDS (20)
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
 //   BENCH_REALTIME_PROFILE_DIR  write a V8 CPU profile of the server over each window there
+//   BENCH_REALTIME_SERVER_FLAGS  more Node flags for the server (e.g. --trace-gc)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -281,8 +282,14 @@ async function loadChild(spec: LoadSpec): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent
 
-/** The server runs with the young-generation size `npm start` uses (docs/operations.md). */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+/**
+ * The server runs with the young-generation size `npm start` uses (docs/operations.md), plus
+ * any flags in BENCH_REALTIME_SERVER_FLAGS (e.g. --trace-gc).
+ */
+const SERVER_NODE_FLAGS = [
+  '--max-semi-space-size=64',
+  ...(process.env.BENCH_REALTIME_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+];
 
 function startChild(spec: ServerSpec | LoadSpec): ChildProcess {
   const flags = spec.role === 'server' ? SERVER_NODE_FLAGS : [];
