@@ -14,11 +14,12 @@ function sqlName(key: string, column: PgColumn): string {
 }
 
 /**
- * Inserts many rows in ONE statement whatever their number:
- * `INSERT ... SELECT * FROM unnest($1::uuid[], $2::text[], ...)`, one array parameter per
- * column. Building a multi-row VALUES list through the query builder costs ~35 µs a row in
- * JavaScript (measured: bench/store-write.bench.ts, docs/decisions/0005-unnest-batch-insert.md);
- * this costs a few. One statement is atomic, so a batch lands whole or not at all.
+ * Inserts many rows in ONE statement whatever their number: the rows travel as one JSON
+ * parameter, `INSERT ... SELECT ... FROM json_to_recordset($1::json) AS u("_id" uuid, ...)`,
+ * each column read by its document key. Building a multi-row VALUES list through the query
+ * builder costs ~35 µs a row in JavaScript (docs/decisions/0004-unnest-batch-insert.md); one
+ * JSON.stringify of the batch costs a few. One statement is atomic, so a batch lands whole or
+ * not at all.
  *
  * `_id` and `_creationTime` are assigned here rather than by the database, so nothing is
  * read back (no RETURNING): the caller gets the documents exactly as written.
@@ -45,15 +46,14 @@ export async function insertMany<T extends PgTable>(
   return complete as T['$inferSelect'][];
 }
 
-/** A table's columns as the unnest insert needs them, worked out once per table. */
+/** A table's columns as the JSON insert needs them, worked out once per table. */
 interface ColumnPlan {
-  keys: string[];
-  /** The SQL array type each column's values travel as ("text" for jsonb). */
-  arrayTypes: string[];
-  jsonb: boolean[];
+  /** The columns to write, in SQL names. */
   head: string;
+  /** Each column read from the recordset by its document key. */
   selectList: string;
-  aliases: string;
+  /** The column definition list of json_to_recordset: document key and SQL type. */
+  recordset: string;
   upsert: string;
 }
 const plans = new WeakMap<PgTable, ColumnPlan>();
@@ -63,15 +63,10 @@ function planOf(table: PgTable): ColumnPlan {
   if (plan) return plan;
   const columns = Object.entries(getTableColumns(table)) as Array<[string, PgColumn]>;
   const names = columns.map(([key, column]) => sqlName(key, column));
-  const jsonb = columns.map(([, column]) => column.getSQLType() === 'jsonb');
   plan = {
-    keys: columns.map(([key]) => key),
-    arrayTypes: columns.map(([, column], i) => (jsonb[i] ? 'text' : column.getSQLType())),
-    jsonb,
     head: names.join(', '),
-    // JSON travels as text and is cast back in the SELECT list: drivers differ on jsonb[].
-    selectList: columns.map((_, i) => (jsonb[i] ? `u.c${i}::jsonb` : `u.c${i}`)).join(', '),
-    aliases: columns.map((_, i) => `c${i}`).join(', '),
+    selectList: columns.map(([key]) => `u."${key}"`).join(', '),
+    recordset: columns.map(([key, column]) => `"${key}" ${column.getSQLType()}`).join(', '),
     upsert: ` on conflict ("id") do update set ${names
       .filter((name) => name !== '"id"' && name !== '"creation_time"')
       .map((name) => `${name} = excluded.${name}`)
@@ -82,8 +77,9 @@ function planOf(table: PgTable): ColumnPlan {
 }
 
 /**
- * The unnest insert of complete rows (`_id` and `_creationTime` set), as a statement to run
- * alone or to put in a WITH list beside others (see MutationStore.commit).
+ * The insert of complete rows (`_id` and `_creationTime` set), as a statement to run alone or
+ * to put in a WITH list beside others (see MutationStore.commit). A key the table has no
+ * column for is ignored; a missing one is NULL.
  */
 export function insertStatement(
   table: PgTable,
@@ -91,15 +87,7 @@ export function insertStatement(
   options: { upsert?: boolean } = {},
 ): SQL {
   const plan = planOf(table);
-  const arrays = plan.keys.map((key, i) => {
-    const json = plan.jsonb[i];
-    const values = rows.map((row) => {
-      const value = row[key];
-      return value == null ? null : json ? JSON.stringify(value) : value;
-    });
-    return sql`${sql.param(values)}::${sql.raw(plan.arrayTypes[i]!)}[]`;
-  });
-  return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(plan.aliases)})${sql.raw(options.upsert ? plan.upsert : '')}`;
+  return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from json_to_recordset(${sql.param(JSON.stringify(rows))}::json) as u(${sql.raw(plan.recordset)})${sql.raw(options.upsert ? plan.upsert : '')}`;
 }
 
 /** A stored row as a seed document: optional fields are absent rather than null. */
