@@ -56,7 +56,10 @@ function setup() {
   const hub = new Hub(
     bus,
     { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
-    { defer: (callback) => timers.setTimeout(callback, 0) },
+    {
+      afterTask: (callback) => timers.setTimeout(callback, 0),
+      afterTurn: (callback) => timers.setTimeout(callback, 0),
+    },
   );
   const frames: ServerMessage[] = [];
   let buffered = 0;

@@ -66,9 +66,17 @@ export interface HubOptions {
    * and a client resuming with one gets a resync.
    */
   versionBase?: number;
-  /** Runs the send pass later in this turn of the event loop; setImmediate unless a test drives it. */
-  defer?: (callback: () => void) => void;
+  /**
+   * How send passes are scheduled (tests drive them by hand): for call topics, once the task
+   * that made the change ends (queueMicrotask); for the wallboard, once per event-loop turn
+   * (setImmediate).
+   */
+  afterTask?: (callback: () => void) => void;
+  afterTurn?: (callback: () => void) => void;
 }
+
+/** When a session's queue is sent: see HubOptions. */
+export type FlushWhen = 'task' | 'turn';
 
 export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | undefined): boolean {
   if (!filter) return true;
@@ -88,9 +96,9 @@ export class Hub {
   private readonly unsubscribe: () => void;
   private readonly callHistory: number;
   private readonly versionBase: number;
-  /** Sessions with changes queued since the last send pass. */
-  private readonly toFlush = new Set<Session>();
-  private readonly defer: (callback: () => void) => void;
+  /** Sessions with changes queued, by when their send pass runs. */
+  private readonly toFlush: Record<FlushWhen, Set<Session>> = { task: new Set(), turn: new Set() };
+  private readonly schedule: Record<FlushWhen, (callback: () => void) => void>;
 
   constructor(
     bus: RealtimeBus,
@@ -99,7 +107,10 @@ export class Hub {
   ) {
     this.callHistory = options.callHistory ?? 250;
     this.versionBase = options.versionBase ?? Date.now() * 1000;
-    this.defer = options.defer ?? setImmediate;
+    this.schedule = {
+      task: options.afterTask ?? queueMicrotask,
+      turn: options.afterTurn ?? setImmediate,
+    };
     this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
     for (const entry of source.wallboardEntries()) this.entries.set(entry.callId, entry);
     this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
@@ -134,24 +145,29 @@ export class Hub {
   }
 
   /**
-   * Asks for `session`'s queue to be sent in the send pass. One pass per event-loop turn sends
-   * for every session changed in that turn: changes that arrived together leave together, and
-   * there is one callback per turn, not a timer per session per change.
+   * Asks for `session`'s queue to be sent in a send pass: one pass sends for every session
+   * changed since the last, so changes that arrived together leave together. A call topic's
+   * pass runs as soon as the task that made the change ends: waiting for the end of the
+   * event-loop turn would hold every change behind all the socket reads of that turn, which
+   * on a busy server is tens of milliseconds. The wallboard, which hears of every call, is
+   * sent once per turn, so one frame carries all the rows that changed in it.
    */
-  flushSoon(session: Session): void {
-    if (this.toFlush.size === 0) this.defer(() => this.flushAll());
-    this.toFlush.add(session);
+  flushSoon(session: Session, when: FlushWhen): void {
+    const sessions = this.toFlush[when];
+    if (sessions.size === 0) this.schedule[when](() => this.flushAll(when));
+    sessions.add(session);
   }
 
-  private flushAll(): void {
-    const sessions = [...this.toFlush];
-    this.toFlush.clear();
+  private flushAll(when: FlushWhen): void {
+    const sessions = [...this.toFlush[when]];
+    this.toFlush[when].clear();
     for (const session of sessions) session.flush();
   }
 
   remove(session: Session): void {
     this.sessions.delete(session);
-    this.toFlush.delete(session);
+    this.toFlush.task.delete(session);
+    this.toFlush.turn.delete(session);
     for (const key of [...this.watchers.keys()]) this.unwatch(session, key);
   }
 
