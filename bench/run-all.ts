@@ -2,6 +2,7 @@
 import { run as consoleFrames } from './console-frames.bench.ts';
 import { run as engine } from './engine.bench.ts';
 import { run as ingest } from './ingest.bench.ts';
+import { run as pipeline } from './pipeline.bench.ts';
 import { run as realtime } from './realtime-latency.bench.ts';
 import { run as redaction } from './redaction.bench.ts';
 import { run as storeWrite } from './store-write.bench.ts';
@@ -10,6 +11,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['store-write', storeWrite],
   ['ingest', ingest],
   ['engine', engine],
+  ['pipeline', pipeline],
   ['redaction', redaction],
   ['realtime', realtime],
   ['console-frames', consoleFrames],
