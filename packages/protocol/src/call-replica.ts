@@ -1,7 +1,7 @@
 // Applies a call topic's snapshot and deltas to a local copy of the call: what the modal
 // renders from, what tests compare with the server's state, and what the server's main
 // thread reads snapshots from when the calls run on their own thread.
-import type { CallSnapshot, LiveTranscript } from './documents.ts';
+import type { CallSnapshot, LiveCall, LiveTranscript } from './documents.ts';
 import type { CallChange, CallPatch } from './realtime.ts';
 
 type ListKey = Exclude<keyof CallSnapshot, 'liveCall' | 'callSystemConfig' | 'sentimentAnalysis'>;
@@ -31,6 +31,22 @@ function placeTranscript(rows: LiveTranscript[], doc: LiveTranscript): void {
   let at = rows.length;
   while (at > 0 && rows[at - 1]!.order > doc.order) at--;
   rows.splice(at, 0, doc);
+}
+
+/** A call with its row and nothing else yet: what a replica starts from. */
+export function emptySnapshot(liveCall: LiveCall): CallSnapshot {
+  return {
+    liveCall,
+    liveTranscripts: [],
+    callObjectives: [],
+    nextActions: [],
+    livePerformanceMetrics: [],
+    supervisorActions: [],
+    coachingRecommendations: [],
+    callPhases: [],
+    callSystemConfig: undefined,
+    sentimentAnalysis: undefined,
+  };
 }
 
 /** A new snapshot with the changes applied (documents replaced by _id, transcripts by order). */

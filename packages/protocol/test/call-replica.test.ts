@@ -5,10 +5,12 @@ import { describe, expect, it } from 'vitest';
 import {
   applyCallChanges,
   diffDocument,
+  emptySnapshot,
   mergeChanges,
   patchDocument,
   type CallChange,
   type CallSnapshot,
+  type LiveCall,
 } from '../src/index.ts';
 
 /** A row's version: `_id` fixed, a few fields that come and go and change value. */
@@ -65,14 +67,13 @@ describe('call patches', () => {
 
   it('applies patches to the call row and to a list row, leaving the old snapshot as it was', () => {
     const snapshot = {
-      liveCall: { _id: 'call-1', callId: 'c-1', agentGain: 10, currentSpeaker: 'agent' },
-      liveTranscripts: [],
+      ...emptySnapshot({
+        _id: 'call-1',
+        callId: 'c-1',
+        agentGain: 10,
+        currentSpeaker: 'agent',
+      } as unknown as LiveCall),
       callObjectives: [{ _id: 'o-1', objective: 'Confirm identity', status: 'pending' }],
-      nextActions: [],
-      livePerformanceMetrics: [],
-      supervisorActions: [],
-      coachingRecommendations: [],
-      callPhases: [],
     } as unknown as CallSnapshot;
     const next = applyCallChanges(snapshot, [
       { table: 'liveCalls', id: 'call-1', set: { agentGain: 60 }, unset: ['currentSpeaker'] },

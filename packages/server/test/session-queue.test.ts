@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyCallChanges,
+  emptySnapshot,
   type CallChange,
-  type CallSnapshot,
+  type LiveCall,
   type ServerMessage,
 } from '@earshot/protocol';
 import type { Timers } from '../src/jobs/service.ts';
@@ -20,16 +21,7 @@ const CALL = {
   currentSpeaker: 'agent',
   duration: 1,
 };
-const SNAPSHOT = {
-  liveCall: CALL,
-  liveTranscripts: [],
-  callObjectives: [],
-  nextActions: [],
-  livePerformanceMetrics: [],
-  supervisorActions: [],
-  coachingRecommendations: [],
-  callPhases: [],
-} as unknown as CallSnapshot;
+const SNAPSHOT = emptySnapshot(CALL as unknown as LiveCall);
 
 /** Timers that run only when the test says so. */
 function manualTimers(): Timers & { run(): void } {

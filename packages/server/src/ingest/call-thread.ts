@@ -13,6 +13,7 @@ import {
 } from '@earshot/engine';
 import {
   applyCallChangesInPlace,
+  emptySnapshot,
   EarshotError,
   type CallSnapshot,
   type EndReason,
@@ -88,21 +89,6 @@ export const REMOTE_METHODS = [
 export type RemoteMethod = (typeof REMOTE_METHODS)[number];
 
 const WORKER_URL = new URL('./call-thread-worker.js', import.meta.url);
-
-function emptySnapshot(liveCall: LiveCall): CallSnapshot {
-  return {
-    liveCall,
-    liveTranscripts: [],
-    callObjectives: [],
-    nextActions: [],
-    livePerformanceMetrics: [],
-    supervisorActions: [],
-    coachingRecommendations: [],
-    callPhases: [],
-    callSystemConfig: undefined,
-    sentimentAnalysis: undefined,
-  };
-}
 
 export class CallThread implements CallHost {
   private readonly replicas = new Map<string, CallSnapshot>();
