@@ -506,7 +506,7 @@ for (const kind of DATABASE_KINDS) {
           'Quibbleworth',
           password,
           key,
-          key.split('_')[2]!,
+          key.slice(key.indexOf('_', 'esk_'.length) + 1), // the secret, which may hold `_`
           NEW_PASSWORD,
           admin.cookie.split('=')[1]!,
         ]) {
