@@ -114,8 +114,7 @@ export function diffDocument(
 export function mergeChanges(earlier: CallChange, later: CallChange): CallChange {
   if ('doc' in later) return later;
   if ('doc' in earlier) return { table: earlier.table, doc: patchDocument(earlier.doc, later) };
-  const set: Record<string, unknown> = { ...earlier.set, ...later.set };
-  for (const key of later.unset ?? []) delete set[key];
+  const set = patchDocument(earlier.set, later);
   const unset = [
     ...(earlier.unset ?? []).filter((key) => !(key in later.set)),
     ...(later.unset ?? []),

@@ -73,7 +73,6 @@ export const callChange = z.union([
   }),
 ]);
 export type CallChange = z.infer<typeof callChange>;
-export type CallDocumentChange = Extract<CallChange, { doc: unknown }>;
 export type CallPatch = Extract<CallChange, { set: unknown }>;
 
 /** A wallboard row changed (upsert) or left this subscriber's view (remove). */
