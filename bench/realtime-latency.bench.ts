@@ -12,6 +12,8 @@
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
 //   BENCH_REALTIME_PROFILE_DIR  write a V8 CPU profile of the server over each window there
 //   BENCH_REALTIME_SERVER_FLAGS  more Node flags for the server (e.g. --trace-gc)
+//   BENCH_REALTIME_LOCKSTEP=1  every call replays the script from its first event, in step
+//     (by default each call starts at its own point in the script's first minute)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -41,6 +43,7 @@ const WARMUP_MS = Number(env('WARMUP_S', '5')) * 1000;
 const MEASURE_MS = Number(env('SECONDS', '20')) * 1000;
 const DRAIN_MS = Number(env('DRAIN_S', '15')) * 1000;
 const PROFILE_DIR = process.env.BENCH_REALTIME_PROFILE_DIR;
+const LOCKSTEP = env('LOCKSTEP', '0') === '1';
 
 /** What the server (or relay) child runs. */
 interface ServerSpec {
@@ -338,6 +341,7 @@ async function runOne(server: ServerSpec, calls: number): Promise<Row> {
         subscribersPerCall: SUBSCRIBERS,
         wallboards: WALLBOARDS,
         rate: RATE,
+        start: LOCKSTEP ? 'lockstep' : 'staggered',
         warmupMs: WARMUP_MS,
         measureMs: MEASURE_MS,
         drainTimeoutMs: DRAIN_MS,
@@ -413,7 +417,7 @@ function describe(row: Row): string {
     .map(([code, n]) => `${n}× ${code}`)
     .join(', ');
   return [
-    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards`,
+    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards, ${LOCKSTEP ? 'calls in lockstep' : 'staggered calls'}`,
     `  latency ms (send → subscriber socket, ${int(l.count)} samples of ${int(load.latenciesExpected)} sent × subscribers): p50 ${fmt(l.p50)}  p95 ${fmt(l.p95)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}`,
     `  events/s in ${int(load.eventsAccepted / seconds)} accepted (${int(load.eventsSent / seconds)} offered)` +
       `  messages/s out ${int((load.callFrames + load.wallboardFrames) / seconds)}` +
@@ -424,7 +428,7 @@ function describe(row: Row): string {
       ` ${int(server.updates / seconds)} updates/s, write backlog max ${int(server.maxBacklog)}, ${server.sessions} sockets;` +
       ` machine load average ${fmt(server.loadAverage, 2)}`,
     `  ack ms p50 ${fmt(load.ack.p50)} p99 ${fmt(load.ack.p99)} max ${fmt(load.ack.max)};` +
-      ` unacknowledged frames at window end ${int(load.unackedAtWindowEnd)}, after drain ${int(load.unackedAtEnd)} (${fmt(load.drainMs / 1000)} s); ingest errors ${load.ingestErrors}`,
+      ` unacknowledged frames at window end ${int(load.unackedAtWindowEnd)}, after drain ${int(load.unackedAtEnd)} (${fmt(load.drainMs / 1000)} s); ingest errors ${load.ingestErrors}${load.firstIngestError ? ` (first: ${load.firstIngestError})` : ''}`,
     `  final transcripts: ${int(load.finalsExpected)} sent × subscribers, lost ${load.finalsLostAcked} of those acknowledged` +
       ` (${load.finalsLost} including never processed), reordered ${load.finalsReordered};` +
       ` version gaps ${load.versionGaps}`,

@@ -28,6 +28,14 @@ export interface LoadOptions {
   wallboards: number;
   /** Events per second per call; one event per frame. */
   rate: number;
+  /**
+   * Where in the script each call starts. `staggered` (the default): call i starts i/calls of
+   * the way into the first minute of script, so at any moment the calls are at different
+   * points of their conversations, as in a contact centre. `lockstep`: every call starts at
+   * the first event, so every call sends the same kind of event in the same 100 ms (all
+   * calls' finals at once, then all their audio levels); the worst case, kept to compare with.
+   */
+  start: 'staggered' | 'lockstep';
   warmupMs: number;
   measureMs: number;
   /** After sending stops: longest wait for every acknowledgement and every final. */
@@ -64,6 +72,8 @@ export interface LoadResult {
   unackedAtEnd: number;
   drainMs: number;
   ingestErrors: number;
+  /** The first refusal the server sent, if any (its frame as received). */
+  firstIngestError: string | undefined;
   /** Finals in frames sent, summed over call subscribers. */
   finalsExpected: number;
   /** Finals that never reached a subscriber: all, and those in frames the server acknowledged. */
@@ -173,8 +183,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // Sized with 60 s to spare: an overloaded server can take seconds to answer the window hand-off,
   // and running out of script would stop the sender.
   const perCall = Math.ceil((rate * (options.warmupMs + options.measureMs)) / 1000) + 60 * rate;
-  // The simulator's calls, as in the demo: one stream every call replays.
-  const script = framesOf(plannedEvents('rt', 1, perCall));
+  // The simulator's calls, as in the demo: one stream every call replays. Each call sends the
+  // stream's opening status changes (connecting → ringing → connected), then goes on from its
+  // own point (`start`) within the stream's first minute.
+  const spread = options.start === 'staggered' ? 60 * rate : 0;
+  const events = plannedEvents('rt', 1, perCall + spread);
+  const opening = events.findIndex((event) => event.type !== 'status');
+  const skipped = callIds.map((_, call) => Math.floor((call * spread) / calls));
+  /** Where in the script a call's k-th event is. */
+  const scriptIndex = (call: number, k: number) => (k < opening ? k : k + skipped[call]!);
+  const script = framesOf(events);
   /** Finals among the first k events of the script. */
   const finalsUpTo = [0];
   const finalIndex = new Map<string, number>();
@@ -332,6 +350,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     },
   );
 
+  // Script positions: the next event each call sends, and how far its acks have come.
   const sent = new Array<number>(calls).fill(0);
   const acked = new Array<number>(calls).fill(0);
   const inFlight: number[][] = callIds.map(() => []);
@@ -339,6 +358,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let transcriptsSent = 0;
   let eventsAccepted = 0;
   let ingestErrors = 0;
+  let firstIngestError: string | undefined;
   const ingest: WebSocket[] = new Array<WebSocket>(calls);
   await pool(
     callIds.map((callId, call) => ({ callId, call })),
@@ -356,6 +376,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         acked[call]!++;
         if (ack.type !== 'ack' || (options.mode === 'earshot' && ack.accepted !== 1)) {
           ingestErrors++;
+          firstIngestError ??= String(data).slice(0, 500);
           return;
         }
         if (sentAt >= windowStart && sentAt < windowEnd) ackLatencies.push(at - sentAt);
@@ -376,12 +397,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const t = now();
     while (start + n * interval <= t && start + n * interval < stopAt) {
       const call = n % calls;
-      const index = sent[call]!;
+      const index = scriptIndex(call, sent[call]!);
       const entry = script[index];
       if (entry === undefined) break; // script exhausted (only if the window outran its sizing)
       const due = start + n * interval;
       n++;
-      sent[call] = index + 1;
+      sent[call]!++;
       const at = now();
       const text =
         typeof entry.parts === 'string' ? entry.parts : entry.parts.join(encodeStamp(at));
@@ -422,9 +443,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   // Drain: every frame acknowledged, then every final at every subscriber (or time runs out).
   const drainStart = now();
+  /** Finals among a call's first k events (the opening status changes hold none). */
+  const finalsBetween = (call: number, k: number) =>
+    k <= opening ? 0 : finalsUpTo[scriptIndex(call, k)]! - finalsUpTo[scriptIndex(call, opening)]!;
   const finalsMissing = () =>
     subscribers.reduce(
-      (missing, sub) => missing + finalsUpTo[sent[sub.call]!]! - sub.finals.size,
+      (missing, sub) => missing + finalsBetween(sub.call, sent[sub.call]!) - sub.finals.size,
       0,
     );
   while (now() - drainStart < options.drainTimeoutMs && (unacked() > 0 || finalsMissing() > 0))
@@ -450,13 +474,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     unackedAtEnd: unacked(),
     drainMs,
     ingestErrors,
-    finalsExpected: subscribers.reduce((total, sub) => total + finalsUpTo[sent[sub.call]!]!, 0),
+    firstIngestError,
+    finalsExpected: subscribers.reduce(
+      (total, sub) => total + finalsBetween(sub.call, sent[sub.call]!),
+      0,
+    ),
     finalsLost: finalsMissing(),
     finalsLostAcked: subscribers.reduce((missing, sub) => {
       const upTo = acked[sub.call]!;
       let received = 0;
-      for (const segment of sub.finals) if (finalIndex.get(segment)! < upTo) received++;
-      return missing + finalsUpTo[upTo]! - received;
+      for (const segment of sub.finals)
+        if (finalIndex.get(segment)! < scriptIndex(sub.call, upTo)) received++;
+      return missing + finalsBetween(sub.call, upTo) - received;
     }, 0),
     finalsReordered,
     versionGaps,
