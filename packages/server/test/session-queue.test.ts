@@ -49,7 +49,6 @@ function setup() {
     bus,
     { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
     {
-      afterTask: (callback) => timers.setTimeout(callback, 0),
       afterTurn: (callback) => timers.setTimeout(callback, 0),
     },
   );

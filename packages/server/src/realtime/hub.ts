@@ -67,16 +67,11 @@ export interface HubOptions {
    */
   versionBase?: number;
   /**
-   * How send passes are scheduled (tests drive them by hand): for call topics, once the task
-   * that made the change ends (queueMicrotask); for the wallboard, once per event-loop turn
-   * (setImmediate).
+   * How send passes are scheduled: once per event-loop turn, after its socket reads
+   * (setImmediate). Tests drive them by hand.
    */
-  afterTask?: (callback: () => void) => void;
   afterTurn?: (callback: () => void) => void;
 }
-
-/** When a session's queue is sent: see HubOptions. */
-export type FlushWhen = 'task' | 'turn';
 
 export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | undefined): boolean {
   if (!filter) return true;
@@ -96,9 +91,9 @@ export class Hub {
   private readonly unsubscribe: () => void;
   private readonly callHistory: number;
   private readonly versionBase: number;
-  /** Sessions with changes queued, by when their send pass runs. */
-  private readonly toFlush: Record<FlushWhen, Set<Session>> = { task: new Set(), turn: new Set() };
-  private readonly schedule: Record<FlushWhen, (callback: () => void) => void>;
+  /** Sessions with changes queued for the next send pass. */
+  private readonly toFlush = new Set<Session>();
+  private readonly afterTurn: (callback: () => void) => void;
 
   constructor(
     bus: RealtimeBus,
@@ -107,10 +102,7 @@ export class Hub {
   ) {
     this.callHistory = options.callHistory ?? 250;
     this.versionBase = options.versionBase ?? Date.now() * 1000;
-    this.schedule = {
-      task: options.afterTask ?? queueMicrotask,
-      turn: options.afterTurn ?? setImmediate,
-    };
+    this.afterTurn = options.afterTurn ?? setImmediate;
     this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
     for (const entry of source.wallboardEntries()) this.entries.set(entry.callId, entry);
     this.unsubscribe = bus.subscribe((update) => this.onUpdate(update));
@@ -145,29 +137,28 @@ export class Hub {
   }
 
   /**
-   * Asks for `session`'s queue to be sent in a send pass: one pass sends for every session
-   * changed since the last, so changes that arrived together leave together. A call topic's
-   * pass runs as soon as the task that made the change ends: waiting for the end of the
-   * event-loop turn would hold every change behind all the socket reads of that turn, which
-   * on a busy server is tens of milliseconds. The wallboard, which hears of every call, is
-   * sent once per turn, so one frame carries all the rows that changed in it.
+   * Asks for `session`'s queue to be sent in the next send pass. One pass per event-loop turn
+   * sends for every session changed in it, after all of the turn's socket reads: the changes
+   * of one turn leave together, so a wallboard frame carries every row that changed in it, and
+   * the writes come in one burst. A burst is much cheaper than the same writes spread over the
+   * turn: each write to a socket whose reader is asleep also pays to wake it (on loopback,
+   * inside the writer's system call), and in a burst the reader is already awake for most of
+   * them (decision 0021).
    */
-  flushSoon(session: Session, when: FlushWhen): void {
-    const sessions = this.toFlush[when];
-    if (sessions.size === 0) this.schedule[when](() => this.flushAll(when));
-    sessions.add(session);
+  flushSoon(session: Session): void {
+    if (this.toFlush.size === 0) this.afterTurn(() => this.flushAll());
+    this.toFlush.add(session);
   }
 
-  private flushAll(when: FlushWhen): void {
-    const sessions = [...this.toFlush[when]];
-    this.toFlush[when].clear();
+  private flushAll(): void {
+    const sessions = [...this.toFlush];
+    this.toFlush.clear();
     for (const session of sessions) session.flush();
   }
 
   remove(session: Session): void {
     this.sessions.delete(session);
-    this.toFlush.task.delete(session);
-    this.toFlush.turn.delete(session);
+    this.toFlush.delete(session);
     for (const key of [...this.watchers.keys()]) this.unwatch(session, key);
   }
 

@@ -281,7 +281,7 @@ export class Session {
       }
     });
     if (this.pendingCount() > this.maxPending) return this.overflow('send queue overflowed');
-    this.hub.flushSoon(this, subscription.topic.kind === 'call' ? 'task' : 'turn');
+    this.hub.flushSoon(this);
   }
 
   private pendingCount(): number {
