@@ -11,6 +11,7 @@
 //   BENCH_REALTIME_WALLBOARDS (20)   BENCH_REALTIME_WARMUP_S (5)   BENCH_REALTIME_SECONDS (20)
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
 //   BENCH_REALTIME_PROFILE_DIR  write a V8 CPU profile of the server over each window there
+//   BENCH_REALTIME_ALLOCATIONS=1  with PROFILE_DIR, also sample the server's allocations there
 //   BENCH_REALTIME_SERVER_FLAGS  more Node flags for the server (e.g. --trace-gc)
 //   BENCH_REALTIME_LOCKSTEP=1  every call replays the script from its first event, in step
 //     (by default each call starts at its own point in the script's first minute)
@@ -44,6 +45,8 @@ const MEASURE_MS = Number(env('SECONDS', '20')) * 1000;
 const DRAIN_MS = Number(env('DRAIN_S', '15')) * 1000;
 const PROFILE_DIR = process.env.BENCH_REALTIME_PROFILE_DIR;
 const LOCKSTEP = env('LOCKSTEP', '0') === '1';
+/** With PROFILE_DIR: also sample what the server allocates (a .heapprofile beside each CPU profile). */
+const ALLOCATIONS = env('ALLOCATIONS', '0') === '1';
 
 /** What the server (or relay) child runs. */
 interface ServerSpec {
@@ -137,6 +140,14 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
         profiler.connect();
         await profiler.post('Profiler.enable');
         await profiler.post('Profiler.start');
+        if (ALLOCATIONS) {
+          await profiler.post('HeapProfiler.enable');
+          await profiler.post('HeapProfiler.startSampling', {
+            samplingInterval: 16 * 1024,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          });
+        }
       }
       delay.reset();
       delay.enable();
@@ -158,6 +169,13 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
       const now = extra();
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
+        if (ALLOCATIONS && profilePath) {
+          const heap = await profiler.post('HeapProfiler.stopSampling');
+          await writeFile(
+            profilePath.replace(/\.cpuprofile$/, '.heapprofile'),
+            JSON.stringify(heap.profile),
+          );
+        }
         profiler.disconnect();
         if (profilePath) await writeFile(profilePath, JSON.stringify(profile));
       }
