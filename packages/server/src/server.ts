@@ -123,6 +123,7 @@ export async function createEarshot(
   const audit = new AuditLog(store.database.db, clock, logger);
   const sweeper = new RetentionSweeper({
     calls,
+    sessions: users,
     logger,
     intervalMs: config.sweepIntervalSeconds * 1000,
     retentionMs: config.retentionMinutes * 60_000,

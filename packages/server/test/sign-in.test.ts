@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
-import { auditLog, users as usersTable } from '../src/store/schema.ts';
+import { auditLog, sessions as sessionsTable, users as usersTable } from '../src/store/schema.ts';
 import { EarshotError } from '@earshot/protocol';
 import { UserStore } from '../src/auth/users.ts';
 import { DATABASE_KINDS, openTestStore, postgresAvailable } from './support/databases.ts';
@@ -517,6 +517,41 @@ for (const kind of DATABASE_KINDS) {
           earshot.store.database.db.update(auditLog).set({ event: 'sign_in' }),
         ).rejects.toThrow();
         await expect(earshot.store.database.db.delete(auditLog)).rejects.toThrow();
+      });
+
+      it('deletes sessions that ended more than the retention period ago, at the retention sweep', async () => {
+        const rowsOf = (userId: string) =>
+          earshot.store.database.db
+            .select()
+            .from(sessionsTable)
+            .where(eq(sessionsTable.userId, userId));
+        const leaver = await signedInUser(earshot, base, { username: 'tidy-out', role: 'viewer' });
+        expect((await api('/session', { method: 'DELETE', cookie: leaver.cookie })).status).toBe(
+          204,
+        );
+        const expiring = await signedInUser(earshot, base, {
+          username: 'tidy-expiring',
+          role: 'viewer',
+        });
+        expect(await rowsOf(leaver.id)).toHaveLength(1);
+        expect(await rowsOf(expiring.id)).toHaveLength(1);
+
+        // Retention is 60 minutes (the default) and a session lasts one hour here.
+        clock.now += 61 * 60_000;
+        const active = await signedInUser(earshot, base, {
+          username: 'tidy-active',
+          role: 'viewer',
+        });
+        await earshot.sweeper.runOnce();
+        expect(await rowsOf(leaver.id)).toHaveLength(0); // signed out 61 minutes ago
+        expect(await rowsOf(expiring.id)).toHaveLength(1); // expired 1 minute ago
+        expect(await rowsOf(active.id)).toHaveLength(1);
+        expect((await api('/session', { cookie: active.cookie })).status).toBe(200);
+
+        clock.now += 60 * 60_000;
+        await earshot.sweeper.runOnce();
+        expect(await rowsOf(expiring.id)).toHaveLength(0); // expired 61 minutes ago
+        expect(await rowsOf(active.id)).toHaveLength(1); // expired just now
       });
     },
   );

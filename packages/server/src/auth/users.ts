@@ -9,7 +9,7 @@ import {
   type UpdateUserRequest,
   type UserInfo,
 } from '@earshot/protocol';
-import { and, asc, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import type { Database, Db } from '../store/index.ts';
 import { insertMany, query } from '../store/rows.ts';
 import { sessions, users } from '../store/schema.ts';
@@ -281,6 +281,21 @@ export class UserStore {
       this.db.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions._id, sessionId)),
     );
     this.options.revocations?.revoke(sessionId);
+  }
+
+  /**
+   * Deletes the sessions that ended (expired or signed out) more than `olderThanMs` ago: they
+   * can never sign anyone in again, and would otherwise pile up one row per sign-in.
+   */
+  async deleteEndedSessions(olderThanMs: number): Promise<number> {
+    const before = this.now() - olderThanMs;
+    const deleted = await query(() =>
+      this.db
+        .delete(sessions)
+        .where(or(lt(sessions.expiresAt, before), lt(sessions.revokedAt, before)))
+        .returning({ id: sessions._id }),
+    );
+    return deleted.length;
   }
 
   /** Ends every open session of a user (but `except`). */

@@ -1,7 +1,8 @@
 // Retention, every sweep interval: calls silent for longer than staleAfter are ended with
 // reason "stale" (nothing stays live forever), and the live rows of calls ended more than
 // `retention` ago are deleted (analytics and archive stay). Safe in several processes: the
-// delete runs under a database lock (CallService.sweep).
+// delete runs under a database lock (CallService.sweep). Sign-in sessions that ended (expired
+// or signed out) more than `retention` ago are deleted too.
 import type { Logger } from 'pino';
 import type { CallHost } from '../ingest/call-host.ts';
 import { PeriodicService } from './periodic-service.ts';
@@ -9,6 +10,7 @@ import type { Timers } from './service.ts';
 
 export interface RetentionOptions {
   calls: CallHost;
+  sessions: { deleteEndedSessions(olderThanMs: number): Promise<number> };
   logger: Logger;
   intervalMs: number;
   retentionMs: number;
@@ -28,6 +30,8 @@ export class RetentionSweeper extends PeriodicService {
       await this.options.calls.endStale(this.options.staleAfterMs);
       const { deleted } = await this.options.calls.sweep(this.options.retentionMs);
       if (deleted > 0) this.options.logger.info({ deleted }, 'expired live call data deleted');
+      const sessions = await this.options.sessions.deleteEndedSessions(this.options.retentionMs);
+      if (sessions > 0) this.options.logger.info({ sessions }, 'ended sign-in sessions deleted');
     } catch (error) {
       // The next pass retries; an outage is already reported by the write-behind.
       this.options.logger.warn({ err: error }, 'retention pass failed');
