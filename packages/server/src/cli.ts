@@ -2,6 +2,7 @@
 // and exits. Every command reads the same configuration (config.ts).
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import {
   createUserRequest,
   EarshotError,
@@ -17,7 +18,7 @@ import { UserStore } from './auth/users.ts';
 
 /** How the audit log names changes made from the command line. */
 const CLI_ACTOR = { kind: 'system', id: 'cli', name: 'earshot CLI' } as const;
-import { createEarshot, databaseTarget } from './server.ts';
+import { createEarshot, databaseTarget, type Earshot } from './server.ts';
 import { openStore } from './store/index.ts';
 import { PlatformReceiver, Simulator } from '@earshot/simulator';
 
@@ -439,20 +440,45 @@ async function serve(config: Config): Promise<number> {
   }
   console.log(`\n${lines.join('\n')}\n`);
 
-  // SIGTERM and SIGINT drain: stop accepting, finish accepted work, close the database.
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      Promise.resolve(simulator?.stop())
-        .then(() => server.close())
-        .then(() => receiver?.close())
-        .then(resolve, (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          resolve();
-        });
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+  return untilShutdown(server, logger, async () => {
+    await simulator?.stop();
+    await server.close();
+    await receiver?.close();
   });
-  return 0;
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, or for a fatal failure (the call thread crashed), then shuts
+ * down with `close`: stop accepting, finish accepted work, close the database. Resolves to the
+ * exit code: 0 for a signal, 1 for a failure, so that a supervisor restarts the server (the
+ * restart restores every call from the database).
+ */
+export function untilShutdown(
+  server: Pick<Earshot, 'fatal'>,
+  logger: Logger,
+  close: () => Promise<void>,
+): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const onSigterm = () => shutdown({ signal: 'SIGTERM' }, 0);
+    const onSigint = () => shutdown({ signal: 'SIGINT' }, 0);
+    let stopping = false;
+    const shutdown = (reason: { signal: string } | { err: Error }, code: number) => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGTERM', onSigterm);
+      process.off('SIGINT', onSigint);
+      if ('err' in reason) logger.fatal(reason, 'fatal failure; shutting down to be restarted');
+      else logger.info(reason, 'shutting down');
+      close().then(
+        () => resolve(code),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(code);
+        },
+      );
+    };
+    process.once('SIGTERM', onSigterm);
+    process.once('SIGINT', onSigint);
+    void server.fatal.then((err) => shutdown({ err }, 1));
+  });
 }

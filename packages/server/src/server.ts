@@ -47,6 +47,11 @@ export interface Earshot {
   readonly dispatcher: OutboxDispatcher | undefined;
   readonly bus: RealtimeBus;
   readonly hub: Hub;
+  /**
+   * Settles if the server can no longer take work and only a restart would help: the call
+   * thread (--engine-thread) stopped. Never settles with the calls on the main thread.
+   */
+  readonly fatal: Promise<Error>;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -206,6 +211,7 @@ export async function createEarshot(
     dispatcher,
     bus,
     hub,
+    fatal: calls instanceof CallThread ? calls.lost : new Promise<Error>(() => undefined),
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

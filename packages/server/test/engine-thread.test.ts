@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { untilShutdown } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { CallThread } from '../src/ingest/call-thread.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
@@ -46,7 +47,12 @@ describe('calls on the engine thread', () => {
     lines.length = 0;
   });
 
-  async function start(): Promise<{ earshot: Earshot; base: string; key: string }> {
+  async function start(): Promise<{
+    earshot: Earshot;
+    base: string;
+    key: string;
+    logger: pino.Logger;
+  }> {
     const config = loadConfig(
       { 'database-url': database.url, 'engine-thread': true, port: '0' },
       {},
@@ -60,7 +66,7 @@ describe('calls on the engine thread', () => {
     open.push(earshot);
     const base = await earshot.listen();
     const key = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
-    return { earshot, base, key };
+    return { earshot, base, key, logger };
   }
 
   it('runs the calls on a worker thread: acknowledged frames are committed, refused ones name the field', async () => {
@@ -142,5 +148,54 @@ describe('calls on the engine thread', () => {
     expect(second.earshot.calls.snapshot('kept-1')!.liveTranscripts.length).toBeGreaterThan(
       before!.liveTranscripts.length,
     );
+  });
+
+  it('reports a crash of the thread as fatal, answers 503 meanwhile, and a restart loses nothing acknowledged', async () => {
+    const first = await start();
+    await first.earshot.calls.start(startRequest('crashed-1'));
+    await first.earshot.calls.ingest('crashed-1', scriptedEvents(30));
+    // What `earshot serve` does with it; its shutdown waits here until the 503 is seen.
+    let checked: () => void = () => undefined;
+    const exitCode = untilShutdown(first.earshot, first.logger, async () => {
+      await new Promise<void>((resolve) => (checked = resolve));
+      await first.earshot.close(); // shuts down cleanly with the thread gone
+    });
+
+    // A crash, as the thread would see one: it stops without being asked to.
+    await (
+      first.earshot.calls as unknown as { worker: { terminate(): Promise<number> } }
+    ).worker.terminate();
+    expect((await first.earshot.fatal).message).toMatch(/^The call thread exited \(code \d+\)$/);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'call thread exited; ingest is unavailable' }),
+    );
+    const refused = await fetch(`${first.base}/api/v1/calls/crashed-1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: scriptedEvents(31).slice(30) }),
+    });
+    expect(refused.status).toBe(503);
+    checked();
+    expect(await exitCode).toBe(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'fatal failure; shutting down to be restarted' }),
+    );
+    open.splice(0);
+
+    // The restart `earshot serve` exits for: every acknowledged event is there.
+    const second = await start();
+    expect(second.earshot.calls.snapshot('crashed-1')!.liveCall.callId).toBe('crashed-1');
+    const ack = await second.earshot.calls.ingest('crashed-1', scriptedEvents(31));
+    expect(ack).toMatchObject({ accepted: 1, duplicates: 30 });
+  });
+
+  it('never reports a clean close as fatal', async () => {
+    const { earshot } = await start();
+    let fatal: Error | undefined;
+    void earshot.fatal.then((error) => (fatal = error));
+    await earshot.close();
+    open.splice(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fatal).toBeUndefined();
   });
 });

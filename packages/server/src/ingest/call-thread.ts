@@ -101,6 +101,14 @@ export class CallThread implements CallHost {
   private stopped = false;
   private closing = false;
   private exited: Promise<void>;
+  /**
+   * Settles (with an error naming the exit code) if the thread stops without being closed: a
+   * crash. Ingest answers 503 from then on; `earshot serve` exits so that a supervisor
+   * restarts it, and the restart restores every call from the database. Never settles on a
+   * clean close.
+   */
+  readonly lost: Promise<Error>;
+  private onLost: ((error: Error) => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -108,12 +116,16 @@ export class CallThread implements CallHost {
     private readonly logger: Logger,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.lost = new Promise((resolve) => (this.onLost = resolve));
     worker.on('message', (batch: FromCallThread[]) => {
       for (const message of batch) this.onMessage(message);
     });
     worker.on('error', (error) => this.logger.error({ err: error }, 'call thread failed'));
     worker.once('exit', (code) => {
-      if (!this.closing) this.logger.fatal({ code }, 'call thread exited; ingest is unavailable');
+      if (!this.closing) {
+        this.logger.fatal({ code }, 'call thread exited; ingest is unavailable');
+        this.onLost?.(new Error(`The call thread exited (code ${code})`));
+      }
       this.stopped = true;
       this.status = { ...this.status, writable: false };
       for (const { reject } of this.pending.values())
