@@ -15,6 +15,7 @@ import type {
   SupervisorAction,
   TranscriptArchive,
 } from '@earshot/protocol';
+import { CALL_TABLES } from '@earshot/protocol';
 
 /** One accepted event of a call, kept so replays are recognised after a restart. */
 export interface CallEventRecord {
@@ -68,18 +69,7 @@ export type Mutation = {
 }[WritableTable];
 
 /** The seed's ten tables of a live call: what subscribers see change. */
-export const LIVE_CALL_TABLES = [
-  'liveCalls',
-  'liveTranscripts',
-  'callObjectives',
-  'nextActions',
-  'livePerformanceMetrics',
-  'supervisorActions',
-  'coachingRecommendations',
-  'callPhases',
-  'callSystemConfig',
-  'sentimentAnalysis',
-] as const satisfies readonly WritableTable[];
+export const LIVE_CALL_TABLES = CALL_TABLES satisfies readonly WritableTable[];
 
 /** Tables in the order a commit writes them, parents before children. */
 export const WRITE_ORDER: readonly WritableTable[] = [

@@ -4,8 +4,8 @@
 import type { CallSnapshot, LiveCall, LiveTranscript } from './documents.ts';
 import type { CallChange, CallPatch } from './realtime.ts';
 
-type ListKey = Exclude<keyof CallSnapshot, 'liveCall' | 'callSystemConfig' | 'sentimentAnalysis'>;
-const LISTS = new Set<string>([
+/** The seed's tables of a call that hold a list of rows (a snapshot keys each by its name). */
+export const CALL_LIST_TABLES = [
   'liveTranscripts',
   'callObjectives',
   'nextActions',
@@ -13,7 +13,18 @@ const LISTS = new Set<string>([
   'supervisorActions',
   'coachingRecommendations',
   'callPhases',
-]);
+] as const satisfies ReadonlyArray<keyof CallSnapshot>;
+
+/** The seed's ten tables of a live call, the call's own row first: what subscribers see change. */
+export const CALL_TABLES = [
+  'liveCalls',
+  ...CALL_LIST_TABLES,
+  'callSystemConfig',
+  'sentimentAnalysis',
+] as const;
+
+type ListKey = (typeof CALL_LIST_TABLES)[number];
+const LISTS = new Set<string>(CALL_LIST_TABLES);
 
 /**
  * A transcript row put in its place by `order`. Rows nearly always arrive in order, so this

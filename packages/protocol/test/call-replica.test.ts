@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyCallChanges,
+  CALL_LIST_TABLES,
+  CALL_TABLES,
   diffDocument,
   emptySnapshot,
   mergeChanges,
@@ -63,6 +65,15 @@ describe('call patches', () => {
         },
       ),
     );
+  });
+
+  it('knows every table of a call snapshot, and which of them are lists', () => {
+    const snapshot = emptySnapshot({ _id: 'call-1' } as unknown as LiveCall);
+    // A snapshot keys the call's own row as liveCall; every other table by its name.
+    const keys = Object.keys(snapshot).map((key) => (key === 'liveCall' ? 'liveCalls' : key));
+    expect([...CALL_TABLES].sort()).toEqual(keys.sort());
+    const lists = Object.entries(snapshot).filter(([, value]) => Array.isArray(value));
+    expect([...CALL_LIST_TABLES].sort()).toEqual(lists.map(([key]) => key).sort());
   });
 
   it('applies patches to the call row and to a list row, leaving the old snapshot as it was', () => {
