@@ -137,7 +137,7 @@ async function keys(
   const [action, target] = args;
   const store = await openStore(databaseTarget(config));
   try {
-    const apiKeys = new ApiKeyStore(store.database.db);
+    const apiKeys = new ApiKeyStore(store.database);
     const audit = new AuditLog(store.database.db, Date.now, createLogger('silent'));
     if (action === 'create') {
       const scopes = flags.scope ?? [];
@@ -154,20 +154,22 @@ async function keys(
         console.error('earshot: --expires-days must be a positive number');
         return 2;
       }
-      const { key, info } = await apiKeys.create({
-        name: flags.name,
-        scopes: scopes as ApiKeyScope[],
-        ...(days ? { expiresAt: Date.now() + days * 86_400_000 } : {}),
-      });
+      const { key, info } = await apiKeys.create(
+        {
+          name: flags.name,
+          scopes: scopes as ApiKeyScope[],
+          ...(days ? { expiresAt: Date.now() + days * 86_400_000 } : {}),
+        },
+        audit.recordWith(({ info: made }) => ({
+          event: 'key_created',
+          actor: CLI_ACTOR,
+          target: made.id,
+          detail: { name: made.name, scopes: made.scopes },
+        })),
+      );
       console.log(
         `API key "${info.name}" (${info.scopes.join(', ')}), id ${info.id}:\n\n  ${key}\n`,
       );
-      await audit.record({
-        event: 'key_created',
-        actor: CLI_ACTOR,
-        target: info.id,
-        detail: { name: info.name, scopes: info.scopes },
-      });
       console.log('Store it now: it is not shown again.');
       return 0;
     }
@@ -185,13 +187,15 @@ async function keys(
       return 0;
     }
     if (action === 'revoke' && target) {
-      const info = await apiKeys.revoke(target);
-      await audit.record({
-        event: 'key_revoked',
-        actor: CLI_ACTOR,
-        target: info.id,
-        detail: { name: info.name },
-      });
+      const info = await apiKeys.revoke(
+        target,
+        audit.recordWith((revoked) => ({
+          event: 'key_revoked',
+          actor: CLI_ACTOR,
+          target: revoked.id,
+          detail: { name: revoked.name },
+        })),
+      );
       console.log(`revoked ${info.id} (${info.name})`);
       return 0;
     }
@@ -239,13 +243,15 @@ async function usersCommand(
         },
         'options',
       );
-      const { user, password } = await users.create(body);
-      await audit.record({
-        event: 'user_created',
-        actor: CLI_ACTOR,
-        target: user.username,
-        detail: { role: user.role, campaignIds: user.campaignIds },
-      });
+      const { user, password } = await users.create(
+        body,
+        audit.recordWith(({ user: made }) => ({
+          event: 'user_created',
+          actor: CLI_ACTOR,
+          target: made.username,
+          detail: { role: made.role, campaignIds: made.campaignIds },
+        })),
+      );
       console.log(
         `User ${user.username} (${user.role}) created. One-time password:\n\n  ${password}\n`,
       );
@@ -282,21 +288,30 @@ async function usersCommand(
         },
         'options',
       );
-      const user = await users.update(target, patch);
-      await audit.record({
-        event: 'user_updated',
-        actor: CLI_ACTOR,
-        target: user.username,
-        detail: { fields: Object.keys(patch) },
-      });
+      const user = await users.update(
+        target,
+        patch,
+        audit.recordWith((updated) => ({
+          event: 'user_updated',
+          actor: CLI_ACTOR,
+          target: updated.username,
+          detail: { fields: Object.keys(patch) },
+        })),
+      );
       console.log(
         `updated ${user.username}: ${user.role}, ${user.disabled ? 'disabled' : 'enabled'}`,
       );
       return 0;
     }
     if (action === 'reset-password' && target) {
-      const { user, password } = await users.resetPassword(target);
-      await audit.record({ event: 'password_reset', actor: CLI_ACTOR, target: user.username });
+      const { user, password } = await users.resetPassword(
+        target,
+        audit.recordWith(({ user: reset }) => ({
+          event: 'password_reset',
+          actor: CLI_ACTOR,
+          target: reset.username,
+        })),
+      );
       console.log(`One-time password for ${user.username}:\n\n  ${password}\n`);
       console.log('It is shown once; the user must change it at first sign-in.');
       return 0;
@@ -418,15 +433,16 @@ async function serve(config: Config): Promise<number> {
     );
   }
   // The first start creates the admin; its one-time password is printed here and nowhere else.
-  const admin = await server.users.ensureAdmin();
-  lines.push(`Open the supervisor console at ${url}/`);
-  if (admin) {
-    await server.audit.record({
+  const admin = await server.users.ensureAdmin(
+    server.audit.recordWith(({ user }) => ({
       event: 'user_created',
       actor: CLI_ACTOR,
-      target: admin.username,
+      target: user.username,
       detail: { role: 'admin' },
-    });
+    })),
+  );
+  lines.push(`Open the supervisor console at ${url}/`);
+  if (admin) {
     lines.push(
       `First start: sign in as "${admin.username}" with the one-time password`,
       `  ${admin.password}`,

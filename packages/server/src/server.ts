@@ -119,7 +119,7 @@ export async function createEarshot(
     wallboardHistory: config.realtimeHistory * 20,
   });
   const revocations = new Revocations();
-  const keys = new ApiKeyStore(store.database.db, clock, revocations);
+  const keys = new ApiKeyStore(store.database, clock, revocations);
   const users = new UserStore(store.database, {
     clock,
     sessionMs: config.sessionHours * 3_600_000,

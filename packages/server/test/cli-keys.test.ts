@@ -34,7 +34,7 @@ describe('earshot keys', () => {
     let store = await openStore({ kind: 'pglite', dataDir: dir });
     const [row] = await store.database.db.select().from(apiKeys);
     expect(JSON.stringify(row)).not.toContain(secret);
-    expect((await new ApiKeyStore(store.database.db).verify(key)).scopes).toEqual(['ingest']);
+    expect((await new ApiKeyStore(store.database).verify(key)).scopes).toEqual(['ingest']);
     await store.close();
 
     const listed = await runCli(['keys', 'list', '--data-dir', dir]);
@@ -42,7 +42,7 @@ describe('earshot keys', () => {
     await runCli(['keys', 'revoke', row!._id, '--data-dir', dir]);
 
     store = await openStore({ kind: 'pglite', dataDir: dir });
-    await expect(new ApiKeyStore(store.database.db).verify(key)).rejects.toThrow(/revoked/);
+    await expect(new ApiKeyStore(store.database).verify(key)).rejects.toThrow(/revoked/);
     await store.close();
   });
 

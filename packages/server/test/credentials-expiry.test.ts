@@ -82,7 +82,7 @@ describe('expired and revoked credentials', () => {
     const { key, info } = await earshot.keys.create({ name: 'elsewhere', scopes: ['monitor'] });
     const { closed } = await connect(key);
     // A second store on the same database, as the CLI would be: no revocation event here.
-    await new ApiKeyStore(earshot.store.database.db).revoke(info.id);
+    await new ApiKeyStore(earshot.store.database).revoke(info.id);
     const began = Date.now();
     expect((await closed).code).toBe(4401);
     expect(Date.now() - began).toBeLessThan(1_000); // heartbeat 200 ms, not the 30 s key cache

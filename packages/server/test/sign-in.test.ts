@@ -519,6 +519,71 @@ for (const kind of DATABASE_KINDS) {
         await expect(earshot.store.database.db.delete(auditLog)).rejects.toThrow();
       });
 
+      it('rolls a change back when its audit entry cannot be written: both commit or neither', async () => {
+        const admin = await signedInUser(earshot, base, { username: 'atomic', role: 'admin' });
+        const existing = await earshot.users.create({
+          username: 'audit-fails-later',
+          displayName: 'Before',
+          role: 'viewer',
+          campaignIds: [],
+        });
+        // The audit log refuses entries about anything named "audit-fails…".
+        await earshot.store.database.db.execute(sql`
+          CREATE FUNCTION refuse_audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.target LIKE 'audit-fails%' OR NEW.detail->>'name' LIKE 'audit-fails%' THEN
+              RAISE EXCEPTION 'audit entry refused';
+            END IF;
+            RETURN NEW;
+          END $$`);
+        await earshot.store.database.db.execute(sql`
+          CREATE TRIGGER refuse_audit_fails BEFORE INSERT ON audit_log
+          FOR EACH ROW EXECUTE FUNCTION refuse_audit_fails()`);
+        try {
+          const post = (path: string, body: unknown) =>
+            api(path, { method: 'POST', cookie: admin.cookie, body: JSON.stringify(body) });
+          const user = await post('/users', {
+            username: 'audit-fails',
+            displayName: 'Nobody',
+            role: 'viewer',
+            campaignIds: [],
+          });
+          const key = await post('/keys', { name: 'audit-fails', scopes: ['ingest'] });
+          const campaign = await post('/campaigns', { ...SALES_CAMPAIGN, name: 'audit-fails' });
+          const update = await api(`/users/${existing.user.id}`, {
+            method: 'PATCH',
+            cookie: admin.cookie,
+            body: JSON.stringify({ displayName: 'After' }),
+          });
+          for (const response of [user, key, campaign, update]) expect(response.status).toBe(500);
+
+          // Nothing was created.
+          expect((await earshot.users.list()).map((u) => u.username)).not.toContain('audit-fails');
+          expect((await earshot.keys.list()).map((k) => k.name)).not.toContain('audit-fails');
+          expect(await earshot.store.campaigns.findByName('audit-fails')).toBeUndefined();
+          expect((await earshot.users.get('audit-fails-later')).displayName).toBe('Before');
+
+          // A change that the log accepts still commits with its entry.
+          const kept = await post('/users', {
+            username: 'audit-ok',
+            displayName: 'Somebody',
+            role: 'viewer',
+            campaignIds: [],
+          });
+          expect(kept.status).toBe(201);
+          expect(
+            (await auditEntries()).some(
+              (e) => e.event === 'user_created' && e.target === 'audit-ok',
+            ),
+          ).toBe(true);
+        } finally {
+          await earshot.store.database.db.execute(
+            sql`DROP TRIGGER refuse_audit_fails ON audit_log`,
+          );
+          await earshot.store.database.db.execute(sql`DROP FUNCTION refuse_audit_fails()`);
+        }
+      });
+
       it('deletes sessions that ended more than the retention period ago, at the retention sweep', async () => {
         const rowsOf = (userId: string) =>
           earshot.store.database.db

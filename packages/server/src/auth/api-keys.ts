@@ -6,8 +6,8 @@ import { API_KEY_SCOPES, EarshotError, type ApiKeyInfo, type ApiKeyScope } from 
 import { keyPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../store/index.ts';
-import { insertMany, query } from '../store/rows.ts';
+import type { Database, Db } from '../store/index.ts';
+import { insertMany, query, writeWith, type AlsoWrite } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
 
 export { API_KEY_SCOPES, type ApiKeyInfo, type ApiKeyScope };
@@ -25,36 +25,48 @@ export class ApiKeyStore {
   /** Keys that live only as long as this process (the embedded demo's), never stored. */
   private readonly ephemeral = new Map<string, { info: ApiKeyInfo; hash: Buffer }>();
 
+  private readonly db: Db;
+
   constructor(
-    private readonly db: Db,
+    private readonly database: Pick<Database, 'db' | 'transaction'>,
     private readonly clock: () => number = Date.now,
     private readonly revocations?: Revocations,
-  ) {}
+  ) {
+    this.db = database.db;
+  }
 
-  /** Creates a key and returns it in full: the only time it is ever visible. */
-  async create(input: {
-    name: string;
-    scopes: ApiKeyScope[];
-    expiresAt?: number;
-  }): Promise<{ key: string; info: ApiKeyInfo }> {
+  /**
+   * Creates a key and returns it in full: the only time it is ever visible. `also` commits
+   * with the key (its audit entry).
+   */
+  async create(
+    input: { name: string; scopes: ApiKeyScope[]; expiresAt?: number },
+    also?: AlsoWrite<{ key: string; info: ApiKeyInfo }>,
+  ): Promise<{ key: string; info: ApiKeyInfo }> {
     const { prefix, secret } = newKeyParts();
     const now = this.clock();
-    const [row] = await insertMany(
-      this.db,
-      apiKeys,
-      [
-        {
-          name: input.name,
-          prefix,
-          secretHash: sha256(secret).toString('hex'),
-          scopes: input.scopes,
-          createdAt: now,
-          ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
-        },
-      ],
-      now,
+    return writeWith(
+      this.database,
+      async (db) => {
+        const [row] = await insertMany(
+          db,
+          apiKeys,
+          [
+            {
+              name: input.name,
+              prefix,
+              secretHash: sha256(secret).toString('hex'),
+              scopes: input.scopes,
+              createdAt: now,
+              ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+            },
+          ],
+          now,
+        );
+        return { key: `esk_${prefix}_${secret}`, info: toInfo(row!) };
+      },
+      also,
     );
-    return { key: `esk_${prefix}_${secret}`, info: toInfo(row!) };
   }
 
   /** A key kept in memory only: gone at restart, never written to the database. */
@@ -76,19 +88,28 @@ export class ApiKeyStore {
     return rows.map(toInfo);
   }
 
-  async revoke(idOrPrefix: string): Promise<ApiKeyInfo> {
+  /** `also` commits with the revocation (its audit entry). */
+  async revoke(idOrPrefix: string, also?: AlsoWrite<ApiKeyInfo>): Promise<ApiKeyInfo> {
     const column = /^[0-9a-f-]{36}$/.test(idOrPrefix) ? apiKeys._id : apiKeys.prefix;
-    const [row] = await query(() =>
-      this.db
-        .update(apiKeys)
-        .set({ revokedAt: this.clock() })
-        .where(eq(column, idOrPrefix))
-        .returning(),
+    const info = await writeWith(
+      this.database,
+      async (db) => {
+        const [row] = await query(() =>
+          db
+            .update(apiKeys)
+            .set({ revokedAt: this.clock() })
+            .where(eq(column, idOrPrefix))
+            .returning(),
+        );
+        if (!row) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
+        return toInfo(row);
+      },
+      also,
     );
-    if (!row) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
+    // Once committed: sockets using the key close, and no cached verification outlives it.
     this.cache.clear();
-    this.revocations?.revoke(row._id);
-    return toInfo(row);
+    this.revocations?.revoke(info.id);
+    return info;
   }
 
   /**

@@ -6,7 +6,7 @@ import type { AuditEntry, AuditEvent } from '@earshot/protocol';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../store/index.ts';
-import { insertMany, query } from '../store/rows.ts';
+import { insertMany, query, type AlsoWrite } from '../store/rows.ts';
 import { auditLog } from '../store/schema.ts';
 import type { Principal } from './principal.ts';
 
@@ -27,12 +27,14 @@ export class AuditLog {
   ) {}
 
   /**
-   * Appends one entry. A refused request is still refused if the entry cannot be written (the
-   * database is down): the failure is logged, and the request's own answer stands.
+   * Appends one entry, in `db` when that is a change's transaction (AlsoWrite). A refused
+   * request is still refused if the entry cannot be written (the database is down): the
+   * failure is logged, and the request's own answer stands. A change whose entry cannot be
+   * written is rolled back with it.
    */
-  async record(input: AuditInput): Promise<void> {
+  async record(input: AuditInput, db: Db = this.db): Promise<void> {
     try {
-      await insertMany(this.db, auditLog, [
+      await insertMany(db, auditLog, [
         {
           at: this.clock(),
           event: input.event,
@@ -47,6 +49,11 @@ export class AuditLog {
       this.logger.error({ err: error, event: input.event }, 'audit entry not written');
       throw error;
     }
+  }
+
+  /** An entry to write in a change's own transaction (AlsoWrite), made from its result. */
+  recordWith<T>(entry: (result: T) => AuditInput): AlsoWrite<T> {
+    return (tx, result) => this.record(entry(result), tx);
   }
 
   /** Newest first. */

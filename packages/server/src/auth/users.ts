@@ -11,7 +11,7 @@ import {
 } from '@earshot/protocol';
 import { and, asc, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import type { Database, Db } from '../store/index.ts';
-import { insertMany, query } from '../store/rows.ts';
+import { insertMany, query, writeWith, type AlsoWrite } from '../store/rows.ts';
 import { sessions, users } from '../store/schema.ts';
 import { generatePassword, hashPassword, verifyNothing, verifyPassword } from './passwords.ts';
 import { userPrincipal, type Principal } from './principal.ts';
@@ -63,45 +63,58 @@ export class UserStore {
     return this.options.clock();
   }
 
-  /** Creates a user with a one-time password, returned once, to be changed at first sign-in. */
-  async create(input: CreateUserRequest): Promise<{ user: UserInfo; password: string }> {
+  /**
+   * Creates a user with a one-time password, returned once, to be changed at first sign-in.
+   * `also` commits with the user (its audit entry).
+   */
+  async create(
+    input: CreateUserRequest,
+    also?: AlsoWrite<{ user: UserInfo; password: string }>,
+  ): Promise<{ user: UserInfo; password: string }> {
     if (await this.findRow(input.username)) {
       throw new EarshotError('conflict', `A user named "${input.username}" exists`, {
         fields: [{ field: 'username', message: 'Already taken' }],
       });
     }
     const password = generatePassword();
+    const passwordHash = await hashPassword(password); // before the transaction: it is slow
     const now = this.now();
-    const [row] = await insertMany(this.db, users, [
-      {
-        username: input.username,
-        displayName: input.displayName,
-        role: input.role,
-        campaignIds: input.campaignIds,
-        passwordHash: await hashPassword(password),
-        mustChangePassword: true,
-        createdAt: now,
-        updatedAt: now,
+    return writeWith(
+      this.database,
+      async (db) => {
+        const [row] = await insertMany(db, users, [
+          {
+            username: input.username,
+            displayName: input.displayName,
+            role: input.role,
+            campaignIds: input.campaignIds,
+            passwordHash,
+            mustChangePassword: true,
+            createdAt: now,
+            updatedAt: now,
+          },
+        ]);
+        return { user: toInfo(row!), password };
       },
-    ]);
-    return { user: toInfo(row!), password };
+      also,
+    );
   }
 
   /**
    * The first start: with no admin yet, creates `admin` with a one-time password and returns
    * it (to be printed once). Later starts return undefined.
    */
-  async ensureAdmin(): Promise<{ username: string; password: string } | undefined> {
+  async ensureAdmin(
+    also?: AlsoWrite<{ user: UserInfo; password: string }>,
+  ): Promise<{ username: string; password: string } | undefined> {
     const [existing] = await query(() =>
       this.db.select({ id: users._id }).from(users).where(eq(users.role, 'admin')).limit(1),
     );
     if (existing) return undefined;
-    const { user, password } = await this.create({
-      username: 'admin',
-      displayName: 'Administrator',
-      role: 'admin',
-      campaignIds: [],
-    });
+    const { user, password } = await this.create(
+      { username: 'admin', displayName: 'Administrator', role: 'admin', campaignIds: [] },
+      also,
+    );
     return { username: user.username, password };
   }
 
@@ -135,7 +148,12 @@ export class UserStore {
     return (await this.findByUsername(username.toLowerCase())) !== undefined;
   }
 
-  async update(idOrUsername: string, patch: UpdateUserRequest): Promise<UserInfo> {
+  /** `also` commits with the change (its audit entry). */
+  async update(
+    idOrUsername: string,
+    patch: UpdateUserRequest,
+    also?: AlsoWrite<UserInfo>,
+  ): Promise<UserInfo> {
     const current = await this.get(idOrUsername);
     const demotes =
       current.role === 'admin' &&
@@ -170,6 +188,7 @@ export class UserStore {
           })
           .where(eq(users._id, current.id))
           .returning();
+        await also?.(tx, toInfo(updated!));
         return updated!;
       }),
     );
@@ -179,34 +198,46 @@ export class UserStore {
     return toInfo(row);
   }
 
-  /** A new one-time password (shown once); the user's sessions end. */
-  async resetPassword(idOrUsername: string): Promise<{ user: UserInfo; password: string }> {
+  /**
+   * A new one-time password (shown once); the user's sessions end. `also` commits with the
+   * change (its audit entry).
+   */
+  async resetPassword(
+    idOrUsername: string,
+    also?: AlsoWrite<{ user: UserInfo; password: string }>,
+  ): Promise<{ user: UserInfo; password: string }> {
     const current = await this.get(idOrUsername);
     const password = generatePassword();
-    const [row] = await query(async () =>
-      this.db
-        .update(users)
-        .set({
-          passwordHash: await hashPassword(password),
-          mustChangePassword: true,
-          updatedAt: this.now(),
-        })
-        .where(eq(users._id, current.id))
-        .returning(),
+    const passwordHash = await hashPassword(password); // before the transaction: it is slow
+    const reset = await writeWith(
+      this.database,
+      async (db) => {
+        const [row] = await query(() =>
+          db
+            .update(users)
+            .set({ passwordHash, mustChangePassword: true, updatedAt: this.now() })
+            .where(eq(users._id, current.id))
+            .returning(),
+        );
+        return { user: toInfo(row!), password };
+      },
+      also,
     );
     await this.endSessions(current.id);
-    return { user: toInfo(row!), password };
+    return reset;
   }
 
   /**
    * Replaces a password (and lifts the one-time restriction). Every other session of the user
-   * ends: whoever may have learnt the old password is signed out.
+   * ends: whoever may have learnt the old password is signed out. `also` commits with the
+   * change (its audit entry).
    */
   async changePassword(
     userId: string,
     currentPassword: string,
     next: string,
     keepSessionId?: string,
+    also?: AlsoWrite<void>,
   ): Promise<void> {
     const row = await this.findRow(userId);
     if (!row || !(await verifyPassword(currentPassword, row.passwordHash))) {
@@ -219,15 +250,18 @@ export class UserStore {
         fields: [{ field: 'newPassword', message: 'Same as the current password' }],
       });
     }
-    await query(async () =>
-      this.db
-        .update(users)
-        .set({
-          passwordHash: await hashPassword(next),
-          mustChangePassword: false,
-          updatedAt: this.now(),
-        })
-        .where(eq(users._id, userId)),
+    const passwordHash = await hashPassword(next); // before the transaction: it is slow
+    await writeWith(
+      this.database,
+      async (db) => {
+        await query(() =>
+          db
+            .update(users)
+            .set({ passwordHash, mustChangePassword: false, updatedAt: this.now() })
+            .where(eq(users._id, userId)),
+        );
+      },
+      also,
     );
     await this.endSessions(userId, keepSessionId);
   }

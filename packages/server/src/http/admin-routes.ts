@@ -29,39 +29,46 @@ export function adminRoutes({
 
     app.post('/users', { preHandler: admin }, async (request, reply) => {
       const body = parseOrThrow(createUserRequest, request.body, 'request body');
-      const created = await users.create(body);
-      await access.record(request, {
-        event: 'user_created',
-        target: created.user.username,
-        detail: { role: body.role, campaignIds: body.campaignIds },
-      });
+      const created = await users.create(
+        body,
+        access.recordWith(request, (made) => ({
+          event: 'user_created',
+          target: made.user.username,
+          detail: { role: body.role, campaignIds: body.campaignIds },
+        })),
+      );
       return reply.code(201).send(created);
     });
 
     app.patch('/users/:id', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(userParams, request.params, 'path');
       const patch = parseOrThrow(updateUserRequest, request.body, 'request body');
-      const user = await users.update(id, patch);
-      await access.record(request, {
-        event: 'user_updated',
-        target: user.username,
-        detail: {
-          fields: Object.keys(patch),
-          ...(patch.role !== undefined ? { role: patch.role } : {}),
-          ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
-          ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
-        },
-      });
+      const user = await users.update(
+        id,
+        patch,
+        access.recordWith(request, (updated) => ({
+          event: 'user_updated',
+          target: updated.username,
+          detail: {
+            fields: Object.keys(patch),
+            ...(patch.role !== undefined ? { role: patch.role } : {}),
+            ...(patch.campaignIds !== undefined ? { campaignIds: patch.campaignIds } : {}),
+            ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
+          },
+        })),
+      );
       return { user };
     });
 
     app.post('/users/:id/password-reset', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(userParams, request.params, 'path');
-      const reset = await users.resetPassword(id);
-      await access.record(request, {
-        event: 'password_reset',
-        target: reset.user.username,
-      });
+      const reset = await users.resetPassword(
+        id,
+        access.recordWith(request, (done) => ({
+          event: 'password_reset',
+          target: done.user.username,
+        })),
+      );
       return reset;
     });
 
@@ -69,29 +76,33 @@ export function adminRoutes({
 
     app.post('/keys', { preHandler: admin }, async (request, reply) => {
       const body = parseOrThrow(createKeyRequest, request.body, 'request body');
-      const created = await keys.create({
-        name: body.name,
-        scopes: body.scopes,
-        ...(body.expiresInDays !== undefined
-          ? { expiresAt: clock() + body.expiresInDays * 86_400_000 }
-          : {}),
-      });
-      await access.record(request, {
-        event: 'key_created',
-        target: created.info.id,
-        detail: { name: body.name, scopes: body.scopes },
-      });
+      const created = await keys.create(
+        {
+          name: body.name,
+          scopes: body.scopes,
+          ...(body.expiresInDays !== undefined
+            ? { expiresAt: clock() + body.expiresInDays * 86_400_000 }
+            : {}),
+        },
+        access.recordWith(request, (made) => ({
+          event: 'key_created',
+          target: made.info.id,
+          detail: { name: body.name, scopes: body.scopes },
+        })),
+      );
       return reply.code(201).send(created);
     });
 
     app.delete('/keys/:id', { preHandler: admin }, async (request) => {
       const { id } = parseOrThrow(keyParams, request.params, 'path');
-      const key = await keys.revoke(id);
-      await access.record(request, {
-        event: 'key_revoked',
-        target: key.id,
-        detail: { name: key.name },
-      });
+      const key = await keys.revoke(
+        id,
+        access.recordWith(request, (revoked) => ({
+          event: 'key_revoked',
+          target: revoked.id,
+          detail: { name: revoked.name },
+        })),
+      );
       return { key };
     });
 

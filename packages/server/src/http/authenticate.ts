@@ -10,6 +10,7 @@ import type { AuditInput, AuditLog } from '../auth/audit-log.ts';
 import { assertCanSee, assertPermission, type Principal } from '../auth/principal.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
 import type { UserStore } from '../auth/users.ts';
+import type { AlsoWrite } from '../store/rows.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -134,6 +135,21 @@ export class Access {
     entry: Pick<AuditInput, 'event' | 'target' | 'detail'>,
   ): Promise<void> {
     await this.deps.audit.record({ ...entry, actor: request.principal!, ip: request.ip });
+  }
+
+  /**
+   * The audit entry of a change, for the store to write in the change's own transaction
+   * (AlsoWrite): the change and its entry commit together, or neither does.
+   */
+  recordWith<T>(
+    request: FastifyRequest,
+    entry: (result: T) => Pick<AuditInput, 'event' | 'target' | 'detail'>,
+  ): AlsoWrite<T> {
+    return this.deps.audit.recordWith((result: T) => ({
+      ...entry(result),
+      actor: request.principal!,
+      ip: request.ip,
+    }));
   }
 
   /** Appends to the audit log; a failure to write is logged there and does not throw here. */

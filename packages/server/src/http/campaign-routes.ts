@@ -27,12 +27,14 @@ export function campaignRoutes({ store, access, clock }: RouteDependencies): Fas
         });
       }
       const now = clock();
-      const campaign = await store.campaigns.create({ ...body, createdAt: now, updatedAt: now });
-      await access.record(request, {
-        event: 'campaign_created',
-        target: campaign._id,
-        detail: { name: campaign.name },
-      });
+      const campaign = await store.campaigns.create(
+        { ...body, createdAt: now, updatedAt: now },
+        access.recordWith(request, (made) => ({
+          event: 'campaign_created',
+          target: made._id,
+          detail: { name: made.name },
+        })),
+      );
       return reply.code(201).send({ campaign });
     });
 
@@ -66,12 +68,15 @@ export function campaignRoutes({ store, access, clock }: RouteDependencies): Fas
           });
         }
       }
-      const campaign = await store.campaigns.update(id, { ...patch, updatedAt: clock() });
-      await access.record(request, {
-        event: 'campaign_updated',
-        target: id,
-        detail: { fields: Object.keys(patch) },
-      });
+      const campaign = await store.campaigns.update(
+        id,
+        { ...patch, updatedAt: clock() },
+        access.recordWith(request, () => ({
+          event: 'campaign_updated',
+          target: id,
+          detail: { fields: Object.keys(patch) },
+        })),
+      );
       return { campaign };
     });
   };

@@ -80,8 +80,8 @@ export function sessionRoutes({
         body.currentPassword,
         body.newPassword,
         principal.credentialId,
+        access.recordWith(request, () => ({ event: 'password_changed' })),
       );
-      await access.record(request, { event: 'password_changed' });
       return reply.code(204).send();
     });
   };

@@ -2,16 +2,24 @@
 import type { Campaign, CampaignFields, CampaignStatus } from '@earshot/protocol';
 import { EarshotError } from '@earshot/protocol';
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from './database.ts';
-import { insertMany, query, toDocument } from './rows.ts';
+import type { Database, Db } from './database.ts';
+import { insertMany, query, toDocument, writeWith, type AlsoWrite } from './rows.ts';
 import { campaigns } from './schema.ts';
 
 export class CampaignStore {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
 
-  async create(fields: CampaignFields): Promise<Campaign> {
-    const [row] = await insertMany(this.db, campaigns, [fields]);
-    return toDocument(row!);
+  constructor(private readonly database: Pick<Database, 'db' | 'transaction'>) {
+    this.db = database.db;
+  }
+
+  /** `also` commits with the campaign (its audit entry). */
+  async create(fields: CampaignFields, also?: AlsoWrite<Campaign>): Promise<Campaign> {
+    return writeWith(
+      this.database,
+      async (db) => toDocument((await insertMany(db, campaigns, [fields]))[0]!),
+      also,
+    );
   }
 
   async get(id: string): Promise<Campaign | undefined> {
@@ -42,11 +50,22 @@ export class CampaignStore {
     return rows.map(toDocument);
   }
 
-  async update(id: string, patch: Partial<Omit<CampaignFields, 'createdAt'>>): Promise<Campaign> {
-    const [row] = await query(() =>
-      this.db.update(campaigns).set(patch).where(eq(campaigns._id, id)).returning(),
+  /** `also` commits with the change (its audit entry). */
+  async update(
+    id: string,
+    patch: Partial<Omit<CampaignFields, 'createdAt'>>,
+    also?: AlsoWrite<Campaign>,
+  ): Promise<Campaign> {
+    return writeWith(
+      this.database,
+      async (db) => {
+        const [row] = await query(() =>
+          db.update(campaigns).set(patch).where(eq(campaigns._id, id)).returning(),
+        );
+        if (!row) throw new EarshotError('not_found', `No campaign ${id}`);
+        return toDocument(row);
+      },
+      also,
     );
-    if (!row) throw new EarshotError('not_found', `No campaign ${id}`);
-    return toDocument(row);
   }
 }

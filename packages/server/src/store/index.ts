@@ -24,7 +24,7 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
   return {
     database,
     calls: new LiveCallStore(database.db),
-    campaigns: new CampaignStore(database.db),
+    campaigns: new CampaignStore(database),
     analytics: new AnalyticsStore(database.db),
     close: () => database.close(),
   };

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from './database.ts';
+import type { Database, Db } from './database.ts';
 import { toEarshotError } from './database-errors.ts';
 
 /** A column's SQL name: drizzle keeps the TypeScript key when snake_case casing applies. */
@@ -103,6 +103,32 @@ export function toDocument<Row extends object>(row: Row): AsDocument<Row> {
     if (value !== null) document[key] = value;
   }
   return document as AsDocument<Row>;
+}
+
+/**
+ * More writes to commit with a change, given its result: an audit entry, say. They run in the
+ * change's own transaction, so both commit or neither does.
+ */
+export type AlsoWrite<T> = (tx: Db, result: T) => Promise<void>;
+
+/**
+ * Runs `write`, and `also` with its result, in one transaction (without `also`, no transaction
+ * is opened). Anything slow that needs no database (a password hash) belongs before this, so
+ * that the transaction is held only for the writes.
+ */
+export async function writeWith<T>(
+  database: Pick<Database, 'db' | 'transaction'>,
+  write: (db: Db) => Promise<T>,
+  also: AlsoWrite<T> | undefined,
+): Promise<T> {
+  if (!also) return write(database.db);
+  return query(() =>
+    database.transaction(async (tx) => {
+      const result = await write(tx);
+      await also(tx, result);
+      return result;
+    }),
+  );
 }
 
 /** Runs a query and converts any database failure into an EarshotError. */
