@@ -184,7 +184,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // and running out of script would stop the sender.
   const perCall = Math.ceil((rate * (options.warmupMs + options.measureMs)) / 1000) + 60 * rate;
   // The simulator's calls, as in the demo: one stream every call replays. Each call sends the
-  // stream's opening status changes (connecting → ringing → connected), then goes on from its
+  // stream's opening status changes (ringing, then connected), then goes on from its
   // own point (`start`) within the stream's first minute.
   const spread = options.start === 'staggered' ? 60 * rate : 0;
   const events = plannedEvents('rt', 1, perCall + spread);

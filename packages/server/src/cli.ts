@@ -13,13 +13,22 @@ import {
 import { flagDefinitions, loadConfig, optionsHelp, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
-import { AuditLog } from './auth/audit-log.ts';
+import { AuditLog, type AuditInput } from './auth/audit-log.ts';
 import { UserStore } from './auth/users.ts';
 
 /** How the audit log names changes made from the command line. */
 const CLI_ACTOR = { kind: 'system', id: 'cli', name: 'earshot CLI' } as const;
+
+/** The audit entry of a change made from the command line, written in the change's transaction. */
+function recordAsCli<T>(
+  audit: AuditLog,
+  entry: (result: T) => Omit<AuditInput, 'actor'>,
+): AlsoWrite<T> {
+  return audit.recordWith((result: T) => ({ ...entry(result), actor: CLI_ACTOR }));
+}
 import { createEarshot, databaseTarget, type Earshot } from './server.ts';
 import { openStore } from './store/index.ts';
+import type { AlsoWrite } from './store/rows.ts';
 import { PlatformReceiver, Simulator } from '@earshot/simulator';
 
 const USAGE = `Usage: earshot [command] [options]
@@ -160,9 +169,8 @@ async function keys(
           scopes: scopes as ApiKeyScope[],
           ...(days ? { expiresAt: Date.now() + days * 86_400_000 } : {}),
         },
-        audit.recordWith(({ info: made }) => ({
+        recordAsCli(audit, ({ info: made }) => ({
           event: 'key_created',
-          actor: CLI_ACTOR,
           target: made.id,
           detail: { name: made.name, scopes: made.scopes },
         })),
@@ -189,9 +197,8 @@ async function keys(
     if (action === 'revoke' && target) {
       const info = await apiKeys.revoke(
         target,
-        audit.recordWith((revoked) => ({
+        recordAsCli(audit, (revoked) => ({
           event: 'key_revoked',
-          actor: CLI_ACTOR,
           target: revoked.id,
           detail: { name: revoked.name },
         })),
@@ -245,9 +252,8 @@ async function usersCommand(
       );
       const { user, password } = await users.create(
         body,
-        audit.recordWith(({ user: made }) => ({
+        recordAsCli(audit, ({ user: made }) => ({
           event: 'user_created',
-          actor: CLI_ACTOR,
           target: made.username,
           detail: { role: made.role, campaignIds: made.campaignIds },
         })),
@@ -291,9 +297,8 @@ async function usersCommand(
       const user = await users.update(
         target,
         patch,
-        audit.recordWith((updated) => ({
+        recordAsCli(audit, (updated) => ({
           event: 'user_updated',
-          actor: CLI_ACTOR,
           target: updated.username,
           detail: { fields: Object.keys(patch) },
         })),
@@ -306,9 +311,8 @@ async function usersCommand(
     if (action === 'reset-password' && target) {
       const { user, password } = await users.resetPassword(
         target,
-        audit.recordWith(({ user: reset }) => ({
+        recordAsCli(audit, ({ user: reset }) => ({
           event: 'password_reset',
-          actor: CLI_ACTOR,
           target: reset.username,
         })),
       );
@@ -434,9 +438,8 @@ async function serve(config: Config): Promise<number> {
   }
   // The first start creates the admin; its one-time password is printed here and nowhere else.
   const admin = await server.users.ensureAdmin(
-    server.audit.recordWith(({ user }) => ({
+    recordAsCli(server.audit, ({ user }) => ({
       event: 'user_created',
-      actor: CLI_ACTOR,
       target: user.username,
       detail: { role: 'admin' },
     })),
