@@ -88,6 +88,39 @@ describe('expired and revoked credentials', () => {
     expect(Date.now() - began).toBeLessThan(1_000); // heartbeat 200 ms, not the 30 s key cache
   });
 
+  it('shares one read of a key among concurrent checks, and reads again only when older than asked', async () => {
+    // A store that counts the reads of its database, on the server's own database.
+    let reads = 0;
+    const { database } = earshot.store;
+    const counted = new Proxy(database.db, {
+      get(target, property, receiver) {
+        if (property === 'select') reads++;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const keys = new ApiKeyStore({ db: counted, transaction: database.transaction.bind(database) });
+    const { key } = await keys.create({ name: 'shared', scopes: ['monitor'] });
+    reads = 0;
+    // Sockets on one key re-checking on the same heartbeat share one query.
+    const principals = await Promise.all(
+      Array.from({ length: 50 }, () => keys.verify(key, { maxAgeMs: 0 })),
+    );
+    expect(principals.every((p) => p.name === 'shared')).toBe(true);
+    expect(reads).toBe(1);
+    await new Promise((r) => setTimeout(r, 5));
+    await keys.verify(key, { maxAgeMs: 60_000 }); // the read above is young enough
+    expect(reads).toBe(1);
+    await keys.verify(key, { maxAgeMs: 1 }); // it is not
+    expect(reads).toBe(2);
+    // Concurrent checks of a wrong secret share the read and are all refused.
+    const wrong = key.slice(0, -4) + (key.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const refused = await Promise.allSettled(
+      Array.from({ length: 5 }, () => keys.verify(wrong, { maxAgeMs: 0 })),
+    );
+    expect(refused.every((r) => r.status === 'rejected')).toBe(true);
+    expect(reads).toBe(3);
+  });
+
   it('closes a socket when its key is revoked', async () => {
     const { key, info } = await earshot.keys.create({ name: 'revocable', scopes: ['monitor'] });
     const { closed } = await connect(key);

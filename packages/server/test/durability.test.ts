@@ -7,6 +7,7 @@ import type { IngestEvent } from '@earshot/protocol';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot } from '../src/server.ts';
 import { openStore, type Store } from '../src/store/index.ts';
@@ -181,12 +182,30 @@ for (const [kind, thread] of [
   );
 }
 
+/** A supervisor's realtime socket: counts heartbeats and records a close. */
+async function watchRealtime(base: string, key: string) {
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  const watcher = { socket, beats: 0, closed: undefined as number | undefined };
+  socket.on('close', (code) => (watcher.closed = code));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      const type = (JSON.parse(String(data)) as { type: string }).type;
+      if (type === 'ready') resolve();
+      if (type === 'heartbeat') watcher.beats++;
+    });
+    socket.once('error', reject);
+  });
+  return watcher;
+}
+
 describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => {
   it.each([
     ['main thread', false],
     ['engine thread', true],
   ])(
-    'answers 503 with Retry-After, acknowledges nothing uncommitted, and recovers by itself (calls on the %s)',
+    'answers 503 with Retry-After, acknowledges nothing uncommitted, keeps supervisors connected, and recovers by itself (calls on the %s)',
     async (_host, thread) => {
       const database = await createPostgresDatabase();
       const upstream = new URL(TEST_POSTGRES_URL);
@@ -204,9 +223,15 @@ describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => 
       const earshot = await createEarshot(
         config,
         pino({ level: process.env.DEBUG_DURABILITY ? 'debug' : 'silent' }),
+        // Heartbeats re-check the supervisor's key several times during the outage.
+        { realtime: { heartbeatMs: 200 } },
       );
       try {
         const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest'] })).key;
+        const watcher = await watchRealtime(
+          await earshot.listen(),
+          (await earshot.keys.create({ name: 'watch', scopes: ['monitor'] })).key,
+        );
         const inject = async (url: string, body: unknown) => {
           const response = await earshot.app.inject({
             method: 'POST',
@@ -247,6 +272,14 @@ describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => 
         await new Promise((r) => setTimeout(r, 300));
         stopped = true;
         await load.done;
+
+        // A re-check that could not reach the database is not a refusal: the supervisor's
+        // socket stayed open through the outage and still gets heartbeats after it.
+        const beatsAfter = watcher.beats;
+        await new Promise((r) => setTimeout(r, 600));
+        expect(watcher.closed).toBeUndefined();
+        expect(watcher.beats).toBeGreaterThan(beatsAfter);
+        watcher.socket.close();
 
         expect(load.statuses).toContain(503);
         expect(load.retryAfter.length).toBeGreaterThan(0);

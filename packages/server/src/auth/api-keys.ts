@@ -16,12 +16,26 @@ const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** Verified keys are remembered this long, so ingest does not query per request. */
 const CACHE_MS = 30_000;
 
+interface VerifiedKey {
+  info: ApiKeyInfo;
+  hash: Buffer;
+  /** When the row was read; Infinity for an ephemeral key, which has no row. */
+  readAt: number;
+}
+
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 export class ApiKeyStore {
-  private readonly cache = new Map<string, { info: ApiKeyInfo; hash: Buffer; until: number }>();
+  private readonly cache = new Map<string, VerifiedKey>();
+  /**
+   * Reads of a key's row in flight, by prefix: every socket opened with one key re-checks it
+   * on its heartbeat, and a thousand sockets must not mean a thousand queries.
+   */
+  private readonly reads = new Map<string, Promise<VerifiedKey | undefined>>();
+  /** Bumped when the cache is cleared, so a read that began before a revocation is not cached. */
+  private generation = 0;
   /** Keys that live only as long as this process (the embedded demo's), never stored. */
   private readonly ephemeral = new Map<string, { info: ApiKeyInfo; hash: Buffer }>();
 
@@ -108,42 +122,52 @@ export class ApiKeyStore {
     );
     // Once committed: sockets using the key close, and no cached verification outlives it.
     this.cache.clear();
+    this.generation++;
     this.revocations?.revoke(info.id);
     return info;
   }
 
   /**
    * The principal a presented key stands for, or a 401. The secret is compared in constant
-   * time; revocation and expiry take effect within 30 s (the verification cache), or at once
-   * with `fresh` (the realtime heartbeat's re-check).
+   * time. The key's row is read at most every `maxAgeMs` (30 s by default, the verification
+   * cache), so revocation and expiry made elsewhere take effect within that; the realtime
+   * heartbeat's re-check asks for a younger read. Concurrent reads of one key share a query.
    */
-  async verify(presented: string, options: { fresh?: boolean } = {}): Promise<Principal> {
+  async verify(presented: string, options: { maxAgeMs?: number } = {}): Promise<Principal> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) throw unauthorized('Malformed API key');
     const [, prefix, secret] = match as unknown as [string, string, string];
     const now = this.clock();
-    let entry =
-      this.cache.get(prefix) ??
-      (this.ephemeral.has(prefix)
-        ? { ...this.ephemeral.get(prefix)!, until: Infinity }
-        : undefined);
-    if (!entry || entry.until < now || (options.fresh && entry.until !== Infinity)) {
-      const [row] = await query(() =>
-        this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)),
-      );
-      if (!row) throw unauthorized('Unknown API key');
-      entry = {
-        info: toInfo(row),
-        hash: Buffer.from(row.secretHash, 'hex'),
-        until: now + CACHE_MS,
-      };
-      this.cache.set(prefix, entry);
-    }
+    const ephemeral = this.ephemeral.get(prefix);
+    let entry: VerifiedKey | undefined = ephemeral
+      ? { ...ephemeral, readAt: Infinity }
+      : this.cache.get(prefix);
+    if (!entry || now - entry.readAt > (options.maxAgeMs ?? CACHE_MS))
+      entry = await this.read(prefix);
+    if (!entry) throw unauthorized('Unknown API key');
     if (!timingSafeEqual(entry.hash, sha256(secret))) throw unauthorized('Wrong API key');
     if (entry.info.revokedAt !== undefined) throw unauthorized('API key revoked');
     if (entry.info.expiresAt !== undefined && entry.info.expiresAt <= now)
       throw unauthorized('API key expired');
     return keyPrincipal(entry.info);
+  }
+
+  /** Reads a key's row (sharing a read already in flight) and caches it. */
+  private read(prefix: string): Promise<VerifiedKey | undefined> {
+    let pending = this.reads.get(prefix);
+    if (pending) return pending;
+    const generation = this.generation;
+    const readAt = this.clock();
+    pending = query(() => this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)))
+      .then(([row]) => {
+        if (!row) return undefined;
+        const entry = { info: toInfo(row), hash: Buffer.from(row.secretHash, 'hex'), readAt };
+        if (generation === this.generation) this.cache.set(prefix, entry);
+        return entry;
+      })
+      .finally(() => this.reads.delete(prefix));
+    this.reads.set(prefix, pending);
+    return pending;
   }
 }
 

@@ -61,14 +61,14 @@ export class Access {
   constructor(private readonly deps: AccessDependencies) {}
 
   /** The principal behind an API key (a realtime hello frame carries one). */
-  verifyKey(token: string, options: { fresh?: boolean } = {}): Promise<Principal> {
+  verifyKey(token: string, options: { maxAgeMs?: number } = {}): Promise<Principal> {
     return this.deps.keys.verify(token, options);
   }
 
   /** The principal behind a request's credentials (key first, then cookie), or a 401. */
   async principalOf(
     request: FastifyRequest,
-    options: { fresh?: boolean } = {},
+    options: { maxAgeMs?: number } = {},
   ): Promise<Principal> {
     const token = bearerToken(request);
     if (token !== undefined) return this.deps.keys.verify(token, options);

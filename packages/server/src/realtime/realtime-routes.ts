@@ -33,6 +33,12 @@ export interface RealtimeOptions {
 export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
   const timers = options.timers ?? realTimers;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  /**
+   * How old a key's row may be at a heartbeat's re-check. The sockets opened with one key
+   * share the reads made within it, so a thousand sockets on one key cost about one query a
+   * second, not a thousand per heartbeat.
+   */
+  const recheckMaxAgeMs = Math.min(1_000, heartbeatMs);
 
   /** Who may watch: signed in (not on a one-time password) with the calls:watch permission. */
   function mayWatch(principal: Principal): Principal {
@@ -87,7 +93,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         // Re-checked on each heartbeat without the key cache, so a revocation made elsewhere
         // (the CLI, another server) closes the socket within one heartbeat.
         let reverify = request.principal
-          ? () => options.access.principalOf(request, { fresh: true }).then(mayWatch)
+          ? () => options.access.principalOf(request, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch)
           : undefined;
         let expiryTimer: unknown;
         let stopWatchingRevocations: (() => void) | undefined;
@@ -137,14 +143,29 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         // Heartbeat: an app-level frame for the UI, and a ping whose missing pong ends a dead link.
         let alive = true;
         socket.on('pong', () => (alive = true));
-        const beat = setInterval(() => {
+        const beat = () => {
           if (!alive) return socket.terminate();
           alive = false;
           socket.ping();
           if (session) socket.send(JSON.stringify({ type: 'heartbeat', at: Date.now() }));
           // Revocation in another process reaches open sockets here (keys are cached for 30 s).
-          if (session && reverify) reverify().catch(() => expire('credentials revoked or expired'));
-        }, heartbeatMs);
+          // Only a refusal closes the socket: a database that cannot answer now (503) is asked
+          // again at the next beat, rather than disconnecting every supervisor at once.
+          if (session && reverify)
+            reverify().catch((error: unknown) => {
+              if (isRefusal(error)) return expire('credentials revoked or expired');
+              request.log.warn({ err: error }, 'credential re-check failed; retried next beat');
+            });
+        };
+        // The first beat comes after a random half to whole interval: sockets opened together
+        // (a console reconnecting after a restart) would otherwise beat, and re-check, together.
+        let beatTimer: ReturnType<typeof setInterval> = setTimeout(
+          () => {
+            beat();
+            beatTimer = setInterval(beat, heartbeatMs);
+          },
+          heartbeatMs * (0.5 + Math.random() * 0.5),
+        );
 
         let chain = Promise.resolve();
         socket.on('message', (data: RawData) => {
@@ -161,7 +182,8 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             try {
               const token = message.token;
               request.principal = mayWatch(await options.access.verifyKey(token));
-              reverify = () => options.access.verifyKey(token, { fresh: true }).then(mayWatch);
+              reverify = () =>
+                options.access.verifyKey(token, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch);
               open();
             } catch (error) {
               await options.access.refused(request, error, undefined, 'calls:watch');
@@ -171,7 +193,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         });
 
         socket.on('close', () => {
-          clearInterval(beat);
+          clearTimeout(beatTimer); // the first beat's timeout or the interval after it
           if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
           if (expiryTimer !== undefined) timers.clearTimeout(expiryTimer);
           stopWatchingRevocations?.();
@@ -180,4 +202,11 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
       },
     );
   };
+}
+
+/** Whether an error is a verdict on the credentials, rather than a failure to check them. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof EarshotError && (error.kind === 'unauthorized' || error.kind === 'forbidden')
+  );
 }
