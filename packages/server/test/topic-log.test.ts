@@ -1,0 +1,71 @@
+// A topic's resume history, held as UTF-8 bytes outside the JavaScript heap: what goes in
+// comes back exactly, for every version still held, through growth, trimming and compaction.
+import { describe, expect, it } from 'vitest';
+import { TopicLog } from '../src/realtime/hub.ts';
+
+/** A change's JSON of varying length, with characters of one to four UTF-8 bytes. */
+function changeJson(version: number): string {
+  const text = 'é€😀a'.repeat(version % 37) + ` line ${version}`;
+  return JSON.stringify({ table: 'liveTranscripts', doc: { _id: `t${version}`, text } });
+}
+
+describe('TopicLog', () => {
+  it('gives back exactly the changes after a version, one entry per version', () => {
+    const log = new TopicLog(1000, 50);
+    const appended = new Map<number, string[]>();
+    for (let n = 1; n <= 400; n++) {
+      // Some versions carry several changes.
+      const json = Array.from({ length: 1 + (n % 3) }, (_, k) => changeJson(n * 10 + k));
+      appended.set(log.append(json), json);
+    }
+    expect(log.version).toBe(1400);
+    // At most 1.25 × the limit is held, at least the limit.
+    expect(log.version - log.oldestVersion + 1).toBeGreaterThanOrEqual(50);
+    expect(log.version - log.oldestVersion + 1).toBeLessThanOrEqual(62);
+
+    const from = log.oldestVersion - 1;
+    const missed = log.since(from)!;
+    expect(missed.map((e) => e.version)).toEqual(
+      Array.from({ length: log.version - from }, (_, i) => from + 1 + i),
+    );
+    for (const entry of missed) {
+      // A call's changes come back as one piece: the inside of the frame's changes array.
+      expect(JSON.parse(`[${entry.json.join(',')}]`)).toEqual(
+        appended.get(entry.version)!.map((json) => JSON.parse(json) as unknown),
+      );
+      expect(entry.changes).toBeUndefined();
+    }
+    expect(log.since(log.version)).toEqual([]);
+    expect(log.since(log.version - 1)!.map((e) => e.version)).toEqual([log.version]);
+  });
+
+  it('answers undefined (resync) for versions no longer held, or never issued', () => {
+    const log = new TopicLog(0, 10);
+    for (let n = 1; n <= 100; n++) log.append([changeJson(n)]);
+    expect(log.since(log.oldestVersion - 2)).toBeUndefined();
+    expect(log.since(0)).toBeUndefined();
+    expect(log.since(log.version + 1)).toBeUndefined();
+    expect(log.since(log.oldestVersion - 1)).toHaveLength(log.version - log.oldestVersion + 1);
+  });
+
+  it('an empty log resumes only from its current version', () => {
+    const log = new TopicLog(500, 10);
+    expect(log.oldestVersion).toBe(501);
+    expect(log.since(500)).toEqual([]);
+    expect(log.since(499)).toBeUndefined();
+  });
+
+  it('gives back the changes themselves where subscribers filter them (the wallboard)', () => {
+    const log = new TopicLog(0, 20, true);
+    const upsert = { op: 'upsert', entry: { callId: 'c1', status: 'active', agentName: 'Zoë' } };
+    const remove = { op: 'remove', callId: 'c2', campaignId: 'k' };
+    log.append([JSON.stringify(upsert)]);
+    log.append([JSON.stringify(remove)]);
+    const entries = log.since(0)!;
+    expect(entries.map((e) => e.changes)).toEqual([[upsert], [remove]]);
+    expect(entries.map((e) => e.json)).toEqual([
+      [JSON.stringify(upsert)],
+      [JSON.stringify(remove)],
+    ]);
+  });
+});
