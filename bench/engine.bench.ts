@@ -1,8 +1,15 @@
 // The analytics engine's cost, pure (no I/O): applying one final transcript chunk (sentiment,
-// signals, phase and objective cues, coaching and next actions), and one 5 s metrics pass over
-// 1,000 live calls.
+// signals, phase and objective cues, coaching and next actions), one 5 s metrics pass over
+// 1,000 live calls, and the memory of remembering every accepted event's hash.
 import type { Campaign, IngestEvent } from '@earshot/protocol';
-import { applyEvents, startCall, tick, type CallState } from '../packages/engine/src/index.ts';
+import {
+  applyEvents,
+  eventHash,
+  SeenEvents,
+  startCall,
+  tick,
+  type CallState,
+} from '../packages/engine/src/index.ts';
 import { SALES_CAMPAIGN, startRequest } from '../packages/server/test/support/scripted-call.ts';
 import { measure, report } from './support/measure.ts';
 
@@ -42,8 +49,7 @@ function connectedCall(callId: string): CallState {
 
 function apply(state: CallState, events: IngestEvent[], now: number): CallState {
   const result = applyEvents(state, events, { now, newId });
-  for (const { seq, hash } of result.accepted)
-    (result.state.seen as Map<number, string>).set(seq, hash);
+  for (const { seq, hash } of result.accepted) result.state.seen.set(seq, hash);
   return result.state;
 }
 
@@ -108,6 +114,45 @@ export async function run(): Promise<void> {
     },
   );
   console.log(report(passes));
+
+  // What remembering accepted events costs: every call keeps each event's seq and body hash
+  // for its life and the retention hour after (a replay is told from a conflict by them).
+  // 500 calls × 2,000 events, in the engine's SeenEvents and, for comparison, in a Map of the
+  // hex strings (what the engine kept until 2026-11-24).
+  const CALLS = 500;
+  const EVENTS = 2_000;
+  for (const [label, make] of [
+    ['Map of hex strings', () => new Map<number, string>()],
+    ['SeenEvents', () => new SeenEvents()],
+  ] as const) {
+    const before = heapAndOffHeap();
+    let tables: Array<{ set(seq: number, hash: string): unknown }> = [];
+    const remembered = await measure(
+      `engine: remembering accepted events (hashing included) in a ${label}, ${CALLS} calls × ${EVENTS.toLocaleString('en')} events`,
+      'events',
+      CALLS,
+      EVENTS,
+      async (call) => {
+        const table = make();
+        for (let seq = 1; seq <= EVENTS; seq++)
+          table.set(seq, eventHash({ type: 'audio', seq, agentGain: call % 100, customerGain: 5 }));
+        tables.push(table);
+      },
+    );
+    console.log(report(remembered));
+    const bytes = heapAndOffHeap() - before;
+    console.log(
+      `  held: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${(bytes / (CALLS * EVENTS)).toFixed(0)} bytes an event${globalThis.gc ? '' : ' (run with --expose-gc for figures without garbage)'}`,
+    );
+    tables = [];
+  }
+}
+
+/** JavaScript heap plus memory outside it (typed arrays), after a full collection if allowed. */
+function heapAndOffHeap(): number {
+  globalThis.gc?.();
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.external;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

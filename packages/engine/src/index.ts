@@ -5,6 +5,7 @@ export * from './event-hash.ts';
 export * from './live-call.ts';
 export * from './mutations.ts';
 export * from './rollup.ts';
+export * from './seen-events.ts';
 export * from './wallboard.ts';
 export * from './redaction/redact.ts';
 export * from './redaction/spoken-digits.ts';

@@ -59,6 +59,7 @@ import {
   onFinalLine,
   type ConversationSignals,
 } from './analytics/signals.ts';
+import { SeenEvents } from './seen-events.ts';
 
 export interface EngineContext {
   /** Milliseconds since the epoch. */
@@ -88,7 +89,7 @@ export interface CallState {
    * `accepted` entries of each result after applying it (copying it per batch would cost
    * O(events) on every batch).
    */
-  readonly seen: ReadonlyMap<number, string>;
+  readonly seen: SeenEvents;
   /** Hash of the start request, so starting the same call again is recognised. */
   readonly startHash: string;
   readonly lastEventAt: number;
@@ -203,7 +204,7 @@ export function startCall(
     snapshot,
     transcripts,
     script,
-    seen: new Map(),
+    seen: new SeenEvents(),
     startHash: startHash(request),
     lastEventAt: ctx.now,
     costAccruedAt: ctx.now,
@@ -1167,7 +1168,7 @@ export function addAdvice(
 export function restoreCall(
   snapshot: CallSnapshot,
   script: CampaignScript | undefined,
-  seen: ReadonlyMap<number, string>,
+  seen: SeenEvents,
   startHashValue: string,
   campaign?: Pick<Campaign, 'redaction'>,
 ): CallState {

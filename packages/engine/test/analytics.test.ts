@@ -54,8 +54,7 @@ function play(conversation: Conversation): { state: CallState; titles: Set<strin
       events.map((e) => ({ ...e, seq: ++seq }) as IngestEvent),
       ctx(),
     );
-    for (const { seq: s, hash } of result.accepted)
-      (result.state.seen as Map<number, string>).set(s, hash);
+    for (const { seq: s, hash } of result.accepted) result.state.seen.set(s, hash);
     state = result.state;
   };
   const advance = (ms: number) => {

@@ -70,7 +70,7 @@ function apply(
   offsetSeconds = 1,
 ): { state: CallState; duplicates: number; mutations: unknown[] } {
   const result = applyEvents(state, events, context(offsetSeconds));
-  const seen = new Map(state.seen);
+  const seen = state.seen.clone();
   for (const { seq, hash } of result.accepted) seen.set(seq, hash);
   return { ...result, state: { ...result.state, seen } };
 }

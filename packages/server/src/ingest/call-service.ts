@@ -11,6 +11,7 @@ import {
   recordSupervisorAction,
   setActionDelivery,
   restoreCall,
+  SeenEvents,
   startCall,
   startHash,
   LIVE_CALL_TABLES,
@@ -166,7 +167,7 @@ export class CallService implements CallHost {
         .select({ seq: callEvents.seq, hash: callEvents.hash })
         .from(callEvents)
         .where(eq(callEvents.liveCallId, id));
-      const seen = new Map<number, string>();
+      const seen = new SeenEvents();
       let start = '';
       for (const event of events) {
         if (event.seq === START_SEQ) start = event.hash;
@@ -281,8 +282,7 @@ export class CallService implements CallHost {
         'redaction failed; transcript chunks dropped unstored',
       );
     }
-    const seen = result.state.seen as Map<number, string>;
-    for (const { seq, hash } of result.accepted) seen.set(seq, hash);
+    for (const { seq, hash } of result.accepted) result.state.seen.set(seq, hash);
     await this.commit(callId, result.state, result.mutations);
     return {
       accepted: result.accepted.length,
