@@ -229,29 +229,63 @@ export function policyOf(campaign: Pick<Campaign, 'redaction'> | undefined): Red
 }
 
 /**
- * A snapshot whose liveTranscripts array is built from `rows` the first time it is read, so
- * that a batch does not copy a long call's transcript (the hot path reads `rows` instead).
+ * A call's snapshot whose liveTranscripts array is built from the transcript's rows the first
+ * time it is read, so that a batch does not copy a long call's transcript (the hot path reads
+ * the rows instead). liveTranscripts is an own, enumerable accessor, so a spread, JSON and a
+ * structured clone see a plain snapshot; the rows are a private field, which none of them see.
+ *
+ * A class, not an object literal with a getter: a literal with an accessor is built in V8's
+ * dictionary mode, a hash table per object (one object per event), slower to read than a
+ * fixed shape. Defining the one shared accessor in the constructor keeps every snapshot on
+ * the same fast shape.
  */
+class LazySnapshot implements CallSnapshot {
+  readonly #rows: RowList<LiveTranscript>;
+  #array: LiveTranscript[] | undefined;
+  // Declared, not defined as class fields: the constructor creates them in the seed's order,
+  // with liveTranscripts second, as clients have always received them.
+  declare readonly liveCall: CallSnapshot['liveCall'];
+  declare readonly liveTranscripts: LiveTranscript[];
+  declare readonly callObjectives: CallSnapshot['callObjectives'];
+  declare readonly nextActions: CallSnapshot['nextActions'];
+  declare readonly livePerformanceMetrics: CallSnapshot['livePerformanceMetrics'];
+  declare readonly supervisorActions: CallSnapshot['supervisorActions'];
+  declare readonly coachingRecommendations: CallSnapshot['coachingRecommendations'];
+  declare readonly callPhases: CallSnapshot['callPhases'];
+  declare readonly callSystemConfig: CallSnapshot['callSystemConfig'];
+  declare readonly sentimentAnalysis: CallSnapshot['sentimentAnalysis'];
+
+  constructor(rows: RowList<LiveTranscript>, fields: Omit<CallSnapshot, 'liveTranscripts'>) {
+    this.#rows = rows;
+    this.liveCall = fields.liveCall;
+    Object.defineProperty(this, 'liveTranscripts', TRANSCRIPTS);
+    this.callObjectives = fields.callObjectives;
+    this.nextActions = fields.nextActions;
+    this.livePerformanceMetrics = fields.livePerformanceMetrics;
+    this.supervisorActions = fields.supervisorActions;
+    this.coachingRecommendations = fields.coachingRecommendations;
+    this.callPhases = fields.callPhases;
+    this.callSystemConfig = fields.callSystemConfig;
+    this.sentimentAnalysis = fields.sentimentAnalysis;
+  }
+
+  static transcripts(snapshot: LazySnapshot): LiveTranscript[] {
+    return (snapshot.#array ??= snapshot.#rows.toArray());
+  }
+}
+
+const TRANSCRIPTS: PropertyDescriptor = {
+  get(this: LazySnapshot) {
+    return LazySnapshot.transcripts(this);
+  },
+  enumerable: true,
+};
+
 function snapshotWith(
   rows: RowList<LiveTranscript>,
   fields: Omit<CallSnapshot, 'liveTranscripts'>,
 ): CallSnapshot {
-  let array: LiveTranscript[] | undefined;
-  // Written out field by field: a getter in a literal keeps the object fast to build and read.
-  return {
-    liveCall: fields.liveCall,
-    get liveTranscripts() {
-      return (array ??= rows.toArray());
-    },
-    callObjectives: fields.callObjectives,
-    nextActions: fields.nextActions,
-    livePerformanceMetrics: fields.livePerformanceMetrics,
-    supervisorActions: fields.supervisorActions,
-    coachingRecommendations: fields.coachingRecommendations,
-    callPhases: fields.callPhases,
-    callSystemConfig: fields.callSystemConfig,
-    sentimentAnalysis: fields.sentimentAnalysis,
-  };
+  return new LazySnapshot(rows, fields);
 }
 
 /** Copy-on-write view of a call's snapshot for one batch: the input state is never mutated. */

@@ -193,6 +193,40 @@ describe('ordering and idempotency', () => {
 });
 
 describe('shared storage between states', () => {
+  it('gives a snapshot that spreads, serialises and clones whole, transcript included', () => {
+    let state = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ]).state;
+    state = apply(state, [transcript(3, 'a', 'Hello there', true)], 2).state;
+    state = apply(state, [transcript(4, 'b', 'Hi, who is this?', true)], 3).state;
+    const { snapshot } = state;
+    const lines = snapshot.liveTranscripts.map((t) => t.text);
+    expect(lines).toEqual(['Hello there', 'Hi, who is this?']);
+    // The seed's ten tables and nothing else (JSON leaves out the ones still undefined).
+    const tables = (o: object) =>
+      Object.entries(o)
+        .filter(([, value]) => value !== undefined)
+        .map(([key]) => key)
+        .sort();
+    expect(Object.keys(snapshot)).toHaveLength(10);
+    // In the seed's order, as clients have always received it (some compare JSON text).
+    expect(Object.keys(snapshot).slice(0, 3)).toEqual([
+      'liveCall',
+      'liveTranscripts',
+      'callObjectives',
+    ]);
+    for (const copy of [
+      { ...snapshot },
+      JSON.parse(JSON.stringify(snapshot)) as typeof snapshot,
+      structuredClone(snapshot),
+    ]) {
+      expect(tables(copy)).toEqual(tables(snapshot));
+      expect(copy.liveTranscripts.map((t) => t.text)).toEqual(lines);
+      expect(copy.liveCall).toEqual(snapshot.liveCall);
+    }
+  });
+
   const rows = (state: CallState) =>
     state.snapshot.liveTranscripts.map((r) => `${r.segmentId}:${r.text}:${r.isFinal}`);
 
