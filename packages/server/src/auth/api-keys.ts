@@ -122,6 +122,7 @@ export class ApiKeyStore {
     );
     // Once committed: sockets using the key close, and no cached verification outlives it.
     this.cache.clear();
+    this.reads.clear(); // a check from now on reads the revoked row, not one read before
     this.generation++;
     this.revocations?.revoke(info.id);
     return info;
@@ -165,7 +166,9 @@ export class ApiKeyStore {
         if (generation === this.generation) this.cache.set(prefix, entry);
         return entry;
       })
-      .finally(() => this.reads.delete(prefix));
+      .finally(() => {
+        if (this.reads.get(prefix) === pending) this.reads.delete(prefix);
+      });
     this.reads.set(prefix, pending);
     return pending;
   }

@@ -90,8 +90,9 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         };
         // The credentials a connection was opened with stay valid only until they expire or
         // are revoked: then the socket is closed, as an HTTP request would be refused.
-        // Re-checked on each heartbeat without the key cache, so a revocation made elsewhere
-        // (the CLI, another server) closes the socket within one heartbeat.
+        // Re-checked on each heartbeat against a read of the key at most a second old (not the
+        // 30 s key cache), so a revocation made elsewhere (the CLI, another server) closes the
+        // socket within a heartbeat and a second.
         let reverify = request.principal
           ? () => options.access.principalOf(request, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch)
           : undefined;
