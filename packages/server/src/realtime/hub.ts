@@ -54,7 +54,7 @@ export class TopicLog {
   /** Records one version: its changes' JSON, in order. */
   append(json: readonly string[]): number {
     this.version += 1;
-    const text = json.length === 1 ? json[0]! : json.join(',');
+    const text = json.join(',');
     const length = Buffer.byteLength(text);
     if (this.tail + length > this.bytes.length) this.makeRoom(length);
     this.tail += this.bytes.write(text, this.tail);

@@ -107,10 +107,9 @@ export class Session {
   /** The delta message of realtime.ts, assembled from JSON the hub made once per change. */
   private sendDelta(id: string, fromVersion: number, version: number, json: string[]): void {
     if (this.closed) return;
-    // One template, and no join for the usual single change: each join or concatenation
-    // copies the frame's text once more, twice per event at two subscribers a call.
     this.sink.send(
-      `{"type":"delta","id":${JSON.stringify(id)},"fromVersion":${fromVersion},"version":${version},"changes":[${json.length === 1 ? json[0]! : json.join(',')}]}`,
+      `{"type":"delta","id":${JSON.stringify(id)},"fromVersion":${fromVersion},` +
+        `"version":${version},"changes":[${json.join(',')}]}`,
     );
   }
 
