@@ -101,7 +101,7 @@ describe('streaming ingest over WebSocket', () => {
     ).rejects.toThrow('HTTP 401');
   });
 
-  it('applies a frame on arrival, and stops reading while the write backlog is over its limit', async () => {
+  it('applies a frame on arrival, and no more while the write backlog is over its limit, even frames read with it', async () => {
     // Commits every 300 ms, and at most 100 rows may wait for them.
     const slow = await createEarshot(
       loadConfig(
@@ -123,7 +123,7 @@ describe('streaming ingest over WebSocket', () => {
         headers: { authorization: `Bearer ${slowKey}` },
       });
       await new Promise((resolve) => socket.once('open', resolve));
-      const answers = replies(socket, 2);
+      const answers = replies(socket, 3);
       const gain = () => slow.calls.snapshot('paced-1')!.liveCall.agentGain;
       const audio = (seq: number, agentGain: number) => ({
         type: 'audio',
@@ -132,18 +132,25 @@ describe('streaming ingest over WebSocket', () => {
         customerGain: 0,
         currentSpeaker: 'agent',
       });
-      // Frame one puts well over 100 rows behind the commit.
+      // Frame one puts well over 100 rows behind the commit. Frame two goes in the same TCP
+      // write, so the server reads both at once: it must still wait.
+      const raw = (socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      raw.cork();
       socket.send(JSON.stringify({ events: [...scriptedEvents(60), audio(1001, 33)] }));
-      await new Promise((resolve) => setTimeout(resolve, 50));
       socket.send(JSON.stringify({ events: [audio(1002, 91)] }));
+      raw.uncork();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Frame three comes later, after the socket stopped being read.
+      socket.send(JSON.stringify({ events: [audio(1003, 55)] }));
       await new Promise((resolve) => setTimeout(resolve, 100));
-      // Frame one is live before its commit; frame two waits unread.
+      // Frame one is live before its commit; frames two and three wait, unapplied.
       expect(slow.calls.writeBacklog).toBeGreaterThan(100);
       expect(gain()).toBe(33);
-      const [first, second] = await answers;
+      const [first, second, third] = await answers;
       expect(first).toMatchObject({ type: 'ack', accepted: 61 });
-      expect(second).toMatchObject({ type: 'ack', accepted: 1 });
-      expect(gain()).toBe(91);
+      expect(second).toMatchObject({ type: 'ack', accepted: 1, lastSeq: 1002 });
+      expect(third).toMatchObject({ type: 'ack', accepted: 1, lastSeq: 1003 });
+      expect(gain()).toBe(55);
       socket.close();
     } finally {
       await slow.close();

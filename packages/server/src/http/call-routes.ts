@@ -45,7 +45,11 @@ export function callRoutes({
     // A frame is applied (and reaches subscribers) as soon as it arrives; only its ack waits
     // for the commit, so a call's events do not queue behind each other's database writes.
     // While more than maxWriteBacklog rows wait for the database, the socket is not read
-    // (TCP pushes back on the pipeline) until the backlog is down to half.
+    // (TCP pushes back on the pipeline) until the backlog is down to half. Frames that were
+    // already read with the one that crossed the limit (one read can hold hundreds of small
+    // frames from a pipeline that got ahead) are held, unapplied, and applied in order on
+    // resume: so the backlog overshoots by at most one read per socket, not by everything
+    // the sockets had buffered.
     app.get(
       '/calls/:callId/stream',
       { websocket: true, preHandler: ingest },
@@ -53,23 +57,35 @@ export function callRoutes({
         const { callId } = parseOrThrow(callParams, request.params, 'path');
         let replies = Promise.resolve();
         let resumeTimer: NodeJS.Timeout | undefined;
-        const resumeWhenCaughtUp = () => {
-          resumeTimer = undefined;
-          if (socket.readyState !== socket.OPEN) return;
-          if (calls.writeBacklog <= maxWriteBacklog / 2) socket.resume();
-          else resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
-        };
-        socket.on('close', () => clearTimeout(resumeTimer));
-        socket.on('message', (data: RawData) => {
+        const held: RawData[] = [];
+        const apply = (data: RawData) => {
           const reply = calls.ingestFrame(callId, data.toString());
-          if (resumeTimer === undefined && calls.writeBacklog > maxWriteBacklog) {
-            socket.pause();
-            resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
-          }
           replies = replies.then(async () => {
             const answer = await reply;
             if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answer));
           });
+          if (calls.writeBacklog > maxWriteBacklog) {
+            socket.pause();
+            resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
+          }
+        };
+        const resumeWhenCaughtUp = () => {
+          resumeTimer = undefined;
+          if (socket.readyState !== socket.OPEN) return;
+          if (calls.writeBacklog > maxWriteBacklog / 2) {
+            resumeTimer = setTimeout(resumeWhenCaughtUp, 20);
+            return;
+          }
+          while (held.length > 0 && resumeTimer === undefined) apply(held.shift()!);
+          if (resumeTimer === undefined) socket.resume();
+        };
+        socket.on('close', () => {
+          clearTimeout(resumeTimer);
+          held.length = 0; // unacknowledged: the pipeline resends them
+        });
+        socket.on('message', (data: RawData) => {
+          if (resumeTimer !== undefined) held.push(data);
+          else apply(data);
         });
       },
     );
