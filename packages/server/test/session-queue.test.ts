@@ -1,5 +1,6 @@
 // A session's send queue, driven by hand: changes to one row queued behind a blocked socket
-// leave as one change, and the subscriber's copy ends up as the server's.
+// leave as one change, and the subscriber's copy ends up as the server's; in a long turn,
+// changes leave once they have waited the hub's maxHoldMs.
 import { describe, expect, it } from 'vitest';
 import {
   applyCallChanges,
@@ -45,11 +46,14 @@ function manualTimers(): Timers & { run(): void } {
 function setup() {
   const bus = new InProcessBus();
   const timers = manualTimers();
+  let now = 0;
   const hub = new Hub(
     bus,
     { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
     {
       afterTurn: (callback) => timers.setTimeout(callback, 0),
+      maxHoldMs: 4,
+      clock: () => now,
     },
   );
   const frames: ServerMessage[] = [];
@@ -63,7 +67,13 @@ function setup() {
   session.handle({ type: 'subscribe', id: 's1', topic: { kind: 'call', callId: 'c-1' } });
   const publish = (changes: CallChange[]) =>
     bus.publish({ callId: 'c-1', changes, entry: { callId: 'c-1' } as never });
-  return { frames, timers, publish, block: (bytes: number) => (buffered = bytes) };
+  return {
+    frames,
+    timers,
+    publish,
+    block: (bytes: number) => (buffered = bytes),
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 describe('session send queue', () => {
@@ -100,6 +110,28 @@ describe('session send queue', () => {
       currentSpeaker: 'customer',
       duration: 3,
     });
+  });
+
+  it('sends what has waited maxHoldMs before queueing more, when a turn runs long', () => {
+    const { frames, timers, publish, advance } = setup();
+    // One turn of a busy server: updates keep coming and the turn's send pass has not run.
+    publish([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 20 } }]);
+    advance(3);
+    publish([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 30 } }]);
+    expect(frames).toHaveLength(2); // snapshot and presence: held 3 ms, within the limit
+    advance(2);
+    publish([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 40 } }]);
+    // The first two left before the third was queued; the third waits for the pass.
+    expect(frames).toHaveLength(3);
+    const early = frames[2]!;
+    if (early.type !== 'delta') throw new Error(`expected a delta, got ${early.type}`);
+    expect(early.changes).toEqual([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 30 } }]);
+    timers.run(); // the end of the turn
+    expect(frames).toHaveLength(4);
+    const late = frames[3]!;
+    if (late.type !== 'delta') throw new Error(`expected a delta, got ${late.type}`);
+    expect(late.fromVersion).toBe(early.version + 1);
+    expect(late.changes).toEqual([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 40 } }]);
   });
 
   it('a whole row queued first absorbs the patches after it', () => {
