@@ -6,7 +6,8 @@
 // the load generator (bench/support/realtime-load.ts) and this one, which starts both, tells
 // the server when the measured window opens and closes, and prints the results.
 //   BENCH_REALTIME_STEPS (100,500,1000)  concurrent calls per step
-//   BENCH_REALTIME_TARGETS (relay,pglite,postgres,postgres-thread)
+//   BENCH_REALTIME_TARGETS (relay,pglite,postgres,postgres-thread); also relay+<µs>, the relay
+//     spending that much CPU on each frame (how latency grows with a server's CPU here)
 //   BENCH_REALTIME_RATE (10)  events/s per call     BENCH_REALTIME_SUBSCRIBERS (2)  per call
 //   BENCH_REALTIME_WALLBOARDS (20)   BENCH_REALTIME_WARMUP_S (5)   BENCH_REALTIME_SECONDS (20)
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
@@ -56,6 +57,8 @@ interface ServerSpec {
   flags: Record<string, string>;
   /** Where to write a CPU profile of the window, if anywhere. */
   profile?: string;
+  /** Relay only: CPU to spend per ingest frame (target `relay+<µs>`). */
+  relayWorkMicros?: number;
 }
 interface LoadSpec {
   role: 'load';
@@ -202,7 +205,7 @@ async function serverChild(spec: ServerSpec): Promise<void> {
   let ready: Message;
   const serverCloses: Record<string, number> = {};
   if (spec.kind === 'relay') {
-    const relay = await startRelay();
+    const relay = await startRelay({ workMicros: spec.relayWorkMicros ?? 0 });
     close = () => relay.close();
     extra = () => ({
       updates: relay.stats().framesIn,
@@ -492,8 +495,17 @@ export async function run(): Promise<void> {
       const profile = PROFILE_DIR ? join(PROFILE_DIR, `${target}-${calls}.cpuprofile`) : undefined;
       let spec: ServerSpec;
       let cleanup = async () => {};
+      const busyRelay = /^relay\+(\d+)$/.exec(target);
       if (target === 'relay') {
         spec = { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} };
+      } else if (busyRelay) {
+        spec = {
+          role: 'server',
+          kind: 'relay',
+          label: `ws relay + ${busyRelay[1]} µs work per frame`,
+          flags: {},
+          relayWorkMicros: Number(busyRelay[1]),
+        };
       } else if (target === 'pglite') {
         spec = {
           role: 'server',

@@ -5,7 +5,8 @@
 // row in Earshot (a final transcript, a status, phase or recording change: found by a substring
 // test, not by parsing) also go to every wallboard subscriber, packed into one message per
 // subscriber per event-loop turn (`[frame,frame,...]`), as Earshot's sessions coalesce what
-// queued up in one turn into one frame.
+// queued up in one turn into one frame. With `workMicros` it first spends that much CPU on
+// each ingest frame: a calibration of how latency grows with a server's CPU on this machine.
 //   GET /api/v1/calls/:callId/stream   each text frame → {"type":"ack",...} + forwarded
 //   GET /api/v1/realtime               hello → ready; subscribe → an empty snapshot
 import { createServer, type IncomingMessage } from 'node:http';
@@ -31,7 +32,20 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-export async function startRelay(host = '127.0.0.1'): Promise<Relay> {
+export interface RelayOptions {
+  host?: string;
+  /**
+   * CPU time to spend on each ingest frame before forwarding it (a busy wait), standing in
+   * for a server's own work per event: the relay then shows what latency this machine gives
+   * a server that uses that much CPU but spends it evenly, with no pauses and no bursts.
+   */
+  workMicros?: number;
+}
+
+export async function startRelay({
+  host = '127.0.0.1',
+  workMicros = 0,
+}: RelayOptions = {}): Promise<Relay> {
   const server = createServer((_request, response) => {
     response.writeHead(404).end();
   });
@@ -53,6 +67,10 @@ export async function startRelay(host = '127.0.0.1'): Promise<Relay> {
   function ingest(socket: WebSocket, callId: string): void {
     socket.on('message', (data: RawData) => {
       framesIn++;
+      if (workMicros > 0) {
+        const until = performance.now() + workMicros / 1000;
+        while (performance.now() < until); // stands in for work: see RelayOptions
+      }
       const frame = data as Buffer;
       const subscribers = callSubscribers.get(callId);
       if (subscribers)
