@@ -1,5 +1,6 @@
 // A topic's resume history, held as UTF-8 bytes outside the JavaScript heap: what goes in
-// comes back exactly, for every version still held, through growth, trimming and compaction.
+// comes back exactly, for every version still held, through growth, trimming and the ring's
+// wrapping, and the ring stops reallocating once it holds a full history.
 import { describe, expect, it } from 'vitest';
 import { TopicLog } from '../src/realtime/hub.ts';
 
@@ -19,9 +20,8 @@ describe('TopicLog', () => {
       appended.set(log.append(json), json);
     }
     expect(log.version).toBe(1400);
-    // At most 1.25 × the limit is held, at least the limit.
-    expect(log.version - log.oldestVersion + 1).toBeGreaterThanOrEqual(50);
-    expect(log.version - log.oldestVersion + 1).toBeLessThanOrEqual(62);
+    // The last `limit` versions are held.
+    expect(log.version - log.oldestVersion + 1).toBe(50);
 
     const from = log.oldestVersion - 1;
     const missed = log.since(from)!;
@@ -37,6 +37,29 @@ describe('TopicLog', () => {
     }
     expect(log.since(log.version)).toEqual([]);
     expect(log.since(log.version - 1)!.map((e) => e.version)).toEqual([log.version]);
+  });
+
+  it('keeps every held version exact as the ring wraps, and stops reallocating once full', () => {
+    const log = new TopicLog(0, 40);
+    const appended = new Map<number, string>();
+    const inside = log as unknown as { bytes: Buffer; starts: number[]; first: number };
+    const buffer = () => inside.bytes;
+    let settled: Buffer | undefined;
+    let wrapped = 0; // appends that went to the front, before the oldest held version
+    for (let n = 1; n <= 6000; n++) {
+      const json = changeJson(n);
+      appended.set(log.append([json]), json);
+      if (inside.starts.at(-1)! < inside.starts[inside.first]!) wrapped++;
+      if (n % 7 === 0) {
+        const missed = log.since(log.oldestVersion - 1)!;
+        expect(missed).toHaveLength(Math.min(n, 40));
+        for (const entry of missed) expect(entry.json).toEqual([appended.get(entry.version)]);
+      }
+      if (n === 1000) settled = buffer();
+    }
+    // Sizes repeat every 37 versions: by the 1,000th the ring has met its largest history.
+    expect(buffer()).toBe(settled);
+    expect(wrapped).toBeGreaterThan(1000);
   });
 
   it('answers undefined (resync) for versions no longer held, or never issued', () => {

@@ -24,21 +24,21 @@ export interface LogEntry {
 }
 
 /**
- * A topic's version and its recent changes, oldest first. The changes are held as UTF-8 bytes,
- * back to back in one buffer per topic, outside the JavaScript heap. Held as strings, each
- * change's JSON lived for the whole history (25 s at 10 changes a second) and was copied by
- * two young collections on its way to the old generation: that history was half of what
- * every young collection copied and most of what the old generation gained
- * (docs/benchmarks.md). Resume is rare, so it pays to decode; appending is one UTF-8 write.
+ * A topic's version and its recent changes, oldest first. The changes are held as UTF-8 bytes
+ * in one ring buffer per topic, outside the JavaScript heap. Held as strings, each change's
+ * JSON lived for the whole history (25 s at 10 changes a second) and was copied by two young
+ * collections on its way to the old generation: that history was half of what every young
+ * collection copied and most of what the old generation gained (docs/benchmarks.md). Resume
+ * is rare, so it pays to decode; appending is one UTF-8 write. The ring keeps its buffer once
+ * the history has reached its size: moving the bytes to the front, or into a new buffer, each
+ * time the end was reached cost a copy and (new memory) page faults on later writes.
  */
 export class TopicLog {
   private bytes = Buffer.allocUnsafeSlow(0);
-  /** Where the oldest held version's bytes start. */
-  private head = 0;
-  /** Where the next version's bytes will start. */
-  private tail = 0;
-  /** `ends[i]`: where the bytes of version `oldestVersion + i` end (small integers only). */
-  private readonly ends: number[] = [];
+  /** Where each held version's bytes start and end, oldest first from index `first`. */
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private first = 0;
 
   constructor(
     public version: number,
@@ -46,40 +46,67 @@ export class TopicLog {
     private readonly keepChanges = false,
   ) {}
 
+  private get held(): number {
+    return this.starts.length - this.first;
+  }
+
   /** The oldest version held; `version + 1` when none is. */
   get oldestVersion(): number {
-    return this.version - this.ends.length + 1;
+    return this.version - this.held + 1;
   }
 
   /** Records one version: its changes' JSON, in order. */
   append(json: readonly string[]): number {
     this.version += 1;
     const text = json.join(',');
-    const length = Buffer.byteLength(text);
-    if (this.tail + length > this.bytes.length) this.makeRoom(length);
-    this.tail += this.bytes.write(text, this.tail);
-    this.ends.push(this.tail);
-    // Trimmed in steps of a quarter, so an append does not shift the whole index each time.
-    if (this.ends.length > this.limit * 1.25) {
-      const drop = this.ends.length - this.limit;
-      this.head = this.ends[drop - 1]!;
-      this.ends.splice(0, drop);
+    // At most 3 UTF-8 bytes per UTF-16 unit: room is checked without measuring the text.
+    const at = this.placeFor(text.length * 3);
+    this.starts.push(at);
+    this.ends.push(text.length === 0 ? at : at + this.bytes.write(text, at));
+    if (this.held > this.limit) this.first += 1;
+    // The index arrays are trimmed in steps, so an append does not shift them each time.
+    if (this.first >= 1024 || this.first > this.starts.length / 2) {
+      this.starts.splice(0, this.first);
+      this.ends.splice(0, this.first);
+      this.first = 0;
     }
     return this.version;
   }
 
-  /** Moves the held bytes to the front, into a buffer twice their size if half is too small. */
-  private makeRoom(length: number): void {
-    const held = this.tail - this.head;
-    const target =
-      held + length <= this.bytes.length / 2
-        ? this.bytes
-        : Buffer.allocUnsafeSlow(Math.max(4096, 2 * (held + length)));
-    this.bytes.copy(target, 0, this.head, this.tail);
-    for (let i = 0; i < this.ends.length; i++) this.ends[i]! -= this.head;
+  /**
+   * Where `room` bytes can go without overwriting a held version: after the newest, or at the
+   * front once the oldest have moved on from there; otherwise the buffer grows.
+   */
+  private placeFor(room: number): number {
+    if (this.held === 0) {
+      if (room > this.bytes.length) this.grow(room);
+      return 0;
+    }
+    const head = this.starts[this.first]!;
+    const tail = this.ends[this.ends.length - 1]!;
+    const wrapped = this.starts[this.starts.length - 1]! < head;
+    if (!wrapped) {
+      if (tail + room <= this.bytes.length) return tail;
+      if (room <= head) return 0;
+    } else if (tail + room <= head) return tail;
+    return this.grow(room);
+  }
+
+  /** Copies the held versions, in order, to the front of a buffer twice their size; returns where the next goes. */
+  private grow(room: number): number {
+    let size = 0;
+    for (let i = this.first; i < this.starts.length; i++) size += this.ends[i]! - this.starts[i]!;
+    const target = Buffer.allocUnsafeSlow(Math.max(4096, 2 * (size + room)));
+    let at = 0;
+    for (let i = this.first; i < this.starts.length; i++) {
+      const start = this.starts[i]!;
+      const end = this.ends[i]!;
+      this.bytes.copy(target, at, start, end);
+      this.starts[i] = at;
+      this.ends[i] = at += end - start;
+    }
     this.bytes = target;
-    this.head = 0;
-    this.tail = held;
+    return at;
   }
 
   /** The entries after `version`, or undefined when some of them are no longer held. */
@@ -90,12 +117,8 @@ export class TopicLog {
     if (version < oldest - 1) return undefined;
     const entries: LogEntry[] = [];
     for (let v = version + 1; v <= this.version; v++) {
-      const i = v - oldest;
-      const text = this.bytes.toString(
-        'utf8',
-        i === 0 ? this.head : this.ends[i - 1],
-        this.ends[i],
-      );
+      const i = this.first + v - oldest;
+      const text = this.bytes.toString('utf8', this.starts[i], this.ends[i]);
       if (!this.keepChanges) {
         entries.push({ version: v, json: [text] });
         continue;
