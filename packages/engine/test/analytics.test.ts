@@ -262,4 +262,17 @@ describe('recent talk share', () => {
     // Silence since: the talk ages out of the window.
     expect(recentAgentShare(signals, t0 + 800_000)).toBeUndefined();
   });
+
+  it('replaces only the open bucket per sample: the closed ones are shared until a bucket closes', () => {
+    const sample = { agentGain: 60, customerGain: 5, currentSpeaker: 'agent' } as const;
+    let signals = emptySignals();
+    for (let ms = 0; ms <= 12_000; ms += 100) signals = onAudio(signals, sample, 1_000_000 + ms);
+    const next = onAudio(signals, sample, 1_012_100); // same 5-second bucket
+    expect(next.recent).toBe(signals.recent);
+    expect(next.recentOpen).not.toBe(signals.recentOpen);
+    expect(next.recentOpen!.agent - signals.recentOpen!.agent).toBe(100);
+    const closing = onAudio(next, sample, 1_015_000); // the next bucket opens
+    expect(closing.recent).not.toBe(next.recent);
+    expect(closing.recent.at(-1)).toBe(next.recentOpen);
+  });
 });

@@ -134,6 +134,46 @@ describe('session send queue', () => {
     expect(late.changes).toEqual([{ table: 'liveCalls', id: 'call-1', set: { agentGain: 40 } }]);
   });
 
+  it('keeps a scoped wallboard contiguous across versions it may not see', () => {
+    const bus = new InProcessBus();
+    const timers = manualTimers();
+    const hub = new Hub(
+      bus,
+      { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
+      { afterTurn: (callback) => timers.setTimeout(callback, 0) },
+    );
+    const frames: ServerMessage[] = [];
+    const sink: Sink = {
+      send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+      bufferedAmount: () => 0,
+      close: () => {},
+    };
+    const session = new Session(hub, sink, { timers }, undefined, ['campaign-a']);
+    session.handle({ type: 'subscribe', id: 'w', topic: { kind: 'wallboard' } });
+    const row = (callId: string, campaignId: string) =>
+      bus.publish({
+        callId,
+        changes: [],
+        entry: { callId, campaignId, status: 'connected' } as never,
+      });
+    row('foreign-1', 'campaign-b'); // a version this session does not see
+    timers.run();
+    row('own-1', 'campaign-a');
+    timers.run();
+    const deltas = frames.filter((frame) => frame.type === 'delta');
+    const snapshot = frames.find((frame) => frame.type === 'snapshot');
+    if (snapshot?.type !== 'snapshot') throw new Error('expected a snapshot');
+    let version = snapshot.version;
+    for (const delta of deltas) {
+      if (delta.type !== 'delta') continue;
+      expect(delta.fromVersion).toBe(version + 1);
+      version = delta.version;
+    }
+    expect(version).toBe(snapshot.version + 2);
+    expect(JSON.stringify(deltas)).not.toContain('foreign-1');
+    expect(JSON.stringify(deltas)).toContain('own-1');
+  });
+
   it('a whole row queued first absorbs the patches after it', () => {
     const { frames, timers, publish, block } = setup();
     block(1_000);

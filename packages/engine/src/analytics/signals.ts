@@ -60,9 +60,12 @@ export interface ConversationSignals {
   agentGainSamples: number;
   /**
    * Who spoke in the last two minutes, in 5-second buckets (at most 25, oldest first), so an
-   * audio sample costs the same at minute 1 and minute 90.
+   * audio sample costs the same at minute 1 and minute 90. `recent` holds the closed buckets
+   * and is copied only when a bucket closes (every 5 s); the open one is `recentOpen`, the one
+   * object an audio sample replaces.
    */
-  recent: RecentBucket[];
+  recent: readonly RecentBucket[];
+  recentOpen: RecentBucket | undefined;
   /** Final lines in conversation order. */
   lines: RowList<ScoredLine>;
   /** Counts and latest polar lines of `lines`, for the running sentiment. */
@@ -106,6 +109,7 @@ export function emptySignals(): ConversationSignals {
     agentGainSum: 0,
     agentGainSamples: 0,
     recent: [],
+    recentOpen: undefined,
     lines: RowList.empty(),
     tally: emptyTally(),
     questionsByAgent: 0,
@@ -151,7 +155,7 @@ export function onAudio(
     if (previous === 'agent') next.agentMs += gap;
     else if (previous === 'customer') next.customerMs += gap;
     else next.silenceMs += gap;
-    next.recent = addToRecent(signals.recent, now, previous ?? 'silence', gap);
+    addToRecent(next, now, previous ?? 'silence', gap);
   }
   const bothSpeaking = sample.agentGain >= SPEAKING_GAIN && sample.customerGain >= SPEAKING_GAIN;
   if (bothSpeaking && gap > 0) next.overtalkMs += gap;
@@ -183,30 +187,32 @@ export function onAudio(
   return next;
 }
 
-/** `recent` with `ms` of `who` added at `now`, and buckets older than the window dropped. */
+/**
+ * Adds `ms` of `who` at `now` to `next`'s open bucket: a new bucket object, and a new array of
+ * closed buckets (without those older than the window) only when the open one closes.
+ */
 function addToRecent(
-  recent: readonly RecentBucket[],
+  next: ConversationSignals,
   now: number,
   who: Speaker | 'silence',
   ms: number,
-): RecentBucket[] {
+): void {
   const at = now - (now % RECENT_BUCKET_MS);
-  let start = 0;
-  while (start < recent.length && now - recent[start]!.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS)
-    start++;
-  const last = recent.at(-1);
-  const current = last?.at === at ? last : { at, agent: 0, customer: 0, silence: 0 };
-  const kept = recent.slice(start, last === current ? -1 : undefined);
+  let open = next.recentOpen;
+  if (open?.at !== at) {
+    if (open) {
+      const closed = next.recent;
+      let start = 0;
+      while (start < closed.length && now - closed[start]!.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS)
+        start++;
+      next.recent = [...closed.slice(start), open];
+    }
+    open = { at, agent: 0, customer: 0, silence: 0 };
+  }
   // Built field by field: a spread with a computed key takes V8's slow path, once per event.
-  const bucket = {
-    at: current.at,
-    agent: current.agent,
-    customer: current.customer,
-    silence: current.silence,
-  };
+  const bucket = { at, agent: open.agent, customer: open.customer, silence: open.silence };
   bucket[who] += ms;
-  kept.push(bucket);
-  return kept;
+  next.recentOpen = bucket;
 }
 
 /** `lines` with `line` in its place by order (lines nearly always arrive in order). */
@@ -291,11 +297,13 @@ export function lastLines(
 export function recentAgentShare(signals: ConversationSignals, now: number): number | undefined {
   let agent = 0;
   let customer = 0;
-  for (const bucket of signals.recent) {
+  const count = (bucket: RecentBucket) => {
     // A bucket counts while any of it is inside the window.
-    if (now - bucket.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS) continue;
+    if (now - bucket.at > RECENT_WINDOW_MS + RECENT_BUCKET_MS) return;
     agent += bucket.agent;
     customer += bucket.customer;
-  }
+  };
+  for (const bucket of signals.recent) count(bucket);
+  if (signals.recentOpen) count(signals.recentOpen);
   return agent + customer < 20_000 ? undefined : agent / (agent + customer);
 }

@@ -51,9 +51,10 @@ interface Subscription {
   topic: Topic;
   /**
    * Changes waiting to be sent, by document key, covering versions [from, to], each with its
-   * JSON (made once per change by the hub, shared by every subscriber).
+   * JSON (made once per change by the hub, shared by every subscriber). Cleared, not replaced,
+   * when sent: a subscription keeps one queue for its life rather than a new Map per frame.
    */
-  pending?: { from: number; to: number; changes: Map<string, Serialised> };
+  pending: { waiting: boolean; from: number; to: number; changes: Map<string, Serialised> };
 }
 
 interface Serialised {
@@ -149,7 +150,11 @@ export class Session {
         problem: new EarshotError('not_found', `No call ${topic.callId}`).toProblem(),
       });
     }
-    const subscription: Subscription = { id, topic };
+    const subscription: Subscription = {
+      id,
+      topic,
+      pending: { waiting: false, from: 0, to: 0, changes: new Map() },
+    };
     this.subscriptions.set(id, subscription);
     this.hub.watch(this, topicKey(topic));
 
@@ -250,6 +255,9 @@ export class Session {
     changes: TopicChange[],
     json: string[],
   ): { changes: TopicChange[]; json: string[] } {
+    // A wallboard that sees every call, unfiltered, sees the hub's changes as they are.
+    if (subscription.topic.kind === 'call' || (this.scope === 'all' && !subscription.topic.filter))
+      return { changes, json };
     const visible = this.visible(subscription, changes);
     return {
       changes: visible,
@@ -264,9 +272,13 @@ export class Session {
     json: string[],
   ): void {
     if (this.closed) return;
-    subscription.pending ??= { from: version, to: version, changes: new Map() };
-    subscription.pending.to = version;
-    const queued = subscription.pending.changes;
+    const pending = subscription.pending;
+    // A version whose changes this subscriber does not see (a foreign campaign's wallboard
+    // row) still moves `to`: the next frame's fromVersion must follow the last one's version.
+    if (!pending.waiting) pending.from = version;
+    pending.waiting = true;
+    pending.to = version;
+    const queued = pending.changes;
     changes.forEach((change, i) => {
       const key = changeKey(change);
       const earlier = queued.get(key);
@@ -287,7 +299,7 @@ export class Session {
   private pendingCount(): number {
     let count = 0;
     for (const subscription of this.subscriptions.values())
-      count += subscription.pending?.changes.size ?? 0;
+      count += subscription.pending.changes.size;
     return count;
   }
 
@@ -312,11 +324,12 @@ export class Session {
     this.blockedSince = undefined;
     for (const subscription of this.subscriptions.values()) {
       const pending = subscription.pending;
-      if (!pending) continue;
-      subscription.pending = undefined;
+      if (!pending.waiting) continue;
+      pending.waiting = false;
       const json: string[] = [];
       for (const queued of pending.changes.values())
         json.push(queued.json ?? JSON.stringify(queued.change));
+      pending.changes.clear();
       this.sendDelta(subscription.id, pending.from, pending.to, json);
     }
   }
