@@ -64,11 +64,56 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
   };
 }
 
+/** The live call fields a wallboard row shows (besides the call's own identity). */
+const SHOWN_CALL_FIELDS = [
+  'callId',
+  '_id',
+  'agentName',
+  'customerName',
+  'customerPhone',
+  'campaignId',
+  'campaignName',
+  'status',
+  'startTime',
+  'currentPhase',
+  'currentSpeaker',
+  'isRecording',
+  'endedAt',
+  'endReason',
+] as const;
+
+/**
+ * `snapshot`'s row, reusing `previous.entry` (the same object) when nothing the row shows has
+ * changed since `previous.snapshot`: most events (audio levels above all) change only fields
+ * the board does not show, and building the row and comparing it field by field cost more
+ * than checking its inputs.
+ */
+export function wallboardEntryAfter(
+  snapshot: CallSnapshot,
+  previous: { snapshot: CallSnapshot; entry: WallboardEntry } | undefined,
+): WallboardEntry {
+  if (!previous) return wallboardEntry(snapshot);
+  const before = previous.snapshot;
+  if (
+    before.callSystemConfig !== snapshot.callSystemConfig ||
+    before.sentimentAnalysis !== snapshot.sentimentAnalysis ||
+    before.livePerformanceMetrics.at(-1) !== snapshot.livePerformanceMetrics.at(-1)
+  )
+    return wallboardEntry(snapshot);
+  const a = before.liveCall;
+  const b = snapshot.liveCall;
+  if (a !== b)
+    for (const field of SHOWN_CALL_FIELDS)
+      if (a[field] !== b[field]) return wallboardEntry(snapshot);
+  return previous.entry;
+}
+
 /**
  * Whether two rows show the same thing. Most events (audio levels above all) leave the row as
  * it was; comparing fields is much cheaper than serialising the row to find that out.
  */
 export function sameWallboardEntry(a: WallboardEntry, b: WallboardEntry): boolean {
+  if (a === b) return true;
   const keys = Object.keys(a) as Array<keyof WallboardEntry>;
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) {

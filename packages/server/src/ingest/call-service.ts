@@ -16,6 +16,7 @@ import {
   startHash,
   LIVE_CALL_TABLES,
   wallboardEntry,
+  wallboardEntryAfter,
   type CallState,
   type EngineContext,
   type Mutation,
@@ -97,6 +98,8 @@ const START_SEQ = 0;
 
 export class CallService implements CallHost {
   private readonly calls = new Map<string, CallState>();
+  /** The wallboard row last published for each call, and the snapshot it was made from. */
+  private readonly rows = new Map<string, { snapshot: CallSnapshot; entry: WallboardEntry }>();
   private readonly clock: () => number;
   private readonly newId: () => string;
 
@@ -151,9 +154,20 @@ export class CallService implements CallHost {
         }
         if (table === 'liveCalls') heldCall = doc as unknown as Document;
       }
-      this.options.bus.publish({ callId, changes, entry: wallboardEntry(state.snapshot) });
+      this.options.bus.publish({ callId, changes, entry: this.rowOf(callId, state.snapshot) });
     }
     return this.options.writer.write(mutations);
+  }
+
+  /** The call's wallboard row: the one last published when nothing it shows has changed. */
+  private rowOf(callId: string, snapshot: CallSnapshot): WallboardEntry {
+    const row = this.rows.get(callId);
+    const entry = wallboardEntryAfter(snapshot, row);
+    if (row) {
+      row.snapshot = snapshot;
+      row.entry = entry;
+    } else this.rows.set(callId, { snapshot, entry });
+    return entry;
   }
 
   /** Loads every call the store still holds (live, or ended within retention). */
@@ -434,6 +448,7 @@ export class CallService implements CallHost {
       const state = this.calls.get(callId);
       if (!state) continue;
       this.calls.delete(callId);
+      this.rows.delete(callId);
       this.options.bus.publish({
         callId,
         changes: [],
