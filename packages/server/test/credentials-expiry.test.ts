@@ -1,6 +1,7 @@
 // Credentials that stop working stop working everywhere: an expired or revoked key gets 401 on
-// HTTP, and the realtime sockets opened with it are closed with 4401. Rate limits per key and
-// per user. (Sessions: sign-in.test.ts.)
+// HTTP, and the realtime sockets opened with it are closed with 4401; a read of the key begun
+// before its revocation answers no check made after it. Rate limits per key and per user.
+// (Sessions: sign-in.test.ts.)
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -119,6 +120,49 @@ describe('expired and revoked credentials', () => {
     );
     expect(refused.every((r) => r.status === 'rejected')).toBe(true);
     expect(reads).toBe(3);
+  });
+
+  it('never lets a read begun before a revocation answer a check made after it', async () => {
+    // Reads of the key row run at once, but the first one's answer is held back until after
+    // the revocation has committed: the race a busy database makes likely.
+    const { database } = earshot.store;
+    let hold: Promise<void> | undefined;
+    const racing = new Proxy(database.db, {
+      get(target, property, receiver) {
+        if (property !== 'select') return Reflect.get(target, property, receiver) as unknown;
+        type Select = (...a: unknown[]) => {
+          from(table: unknown): { where(condition: unknown): PromiseLike<unknown> };
+        };
+        return (...args: unknown[]) => {
+          const builder = (target.select as unknown as Select).apply(target, args);
+          return {
+            from: (table: unknown) => ({
+              where: (condition: unknown) => {
+                const rows = Promise.resolve(builder.from(table).where(condition));
+                const wait = hold ?? Promise.resolve();
+                return Promise.all([rows, wait]).then(([r]) => r);
+              },
+            }),
+          };
+        };
+      },
+    });
+    const keys = new ApiKeyStore({ db: racing, transaction: database.transaction.bind(database) });
+    const { key, info } = await keys.create({ name: 'racing', scopes: ['monitor'] });
+    let release = () => {};
+    hold = new Promise((resolve) => (release = resolve));
+    const before = keys.verify(key, { maxAgeMs: 0 }); // reads the row as it is now
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    hold = undefined;
+    await keys.revoke(info.id);
+    // A check after the revocation reads again rather than joining the read in flight (had
+    // it joined, it would get that read's answer once released).
+    const after = keys.verify(key, { maxAgeMs: 0 });
+    setTimeout(release, 300);
+    await expect(after).rejects.toThrow('API key revoked');
+    await before; // began before the revocation: it may pass
+    // Its stale answer is not cached for the checks after it.
+    await expect(keys.verify(key)).rejects.toThrow('API key revoked');
   });
 
   it('closes a socket when its key is revoked', async () => {
