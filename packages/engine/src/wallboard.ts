@@ -64,24 +64,6 @@ export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
   };
 }
 
-/** The live call fields a wallboard row shows (besides the call's own identity). */
-const SHOWN_CALL_FIELDS = [
-  'callId',
-  '_id',
-  'agentName',
-  'customerName',
-  'customerPhone',
-  'campaignId',
-  'campaignName',
-  'status',
-  'startTime',
-  'currentPhase',
-  'currentSpeaker',
-  'isRecording',
-  'endedAt',
-  'endReason',
-] as const;
-
 /**
  * `snapshot`'s row, reusing `previous.entry` (the same object) when nothing the row shows has
  * changed since `previous.snapshot`: most events (audio levels above all) change only fields
@@ -102,10 +84,25 @@ export function wallboardEntryAfter(
     return wallboardEntry(snapshot);
   const a = before.liveCall;
   const b = snapshot.liveCall;
-  if (a !== b)
-    for (const field of SHOWN_CALL_FIELDS)
-      if (a[field] !== b[field]) return wallboardEntry(snapshot);
-  return previous.entry;
+  // Every field of the call the row shows, written out: named loads stay fast where a loop
+  // over field names would look each one up by key.
+  const same =
+    a === b ||
+    (a.callId === b.callId &&
+      a._id === b._id &&
+      a.agentName === b.agentName &&
+      a.customerName === b.customerName &&
+      a.customerPhone === b.customerPhone &&
+      a.campaignId === b.campaignId &&
+      a.campaignName === b.campaignName &&
+      a.status === b.status &&
+      a.startTime === b.startTime &&
+      a.currentPhase === b.currentPhase &&
+      a.currentSpeaker === b.currentSpeaker &&
+      a.isRecording === b.isRecording &&
+      a.endedAt === b.endedAt &&
+      a.endReason === b.endReason);
+  return same ? previous.entry : wallboardEntry(snapshot);
 }
 
 /**
