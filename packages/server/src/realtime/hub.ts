@@ -36,8 +36,8 @@ export interface LogEntry {
 export class TopicLog {
   private bytes = Buffer.allocUnsafeSlow(0);
   /** Where each held version's bytes start and end, oldest first from index `first`. */
-  private starts: number[] = [];
-  private ends: number[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
   private first = 0;
 
   constructor(
