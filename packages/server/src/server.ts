@@ -49,7 +49,7 @@ export interface Earshot {
   readonly hub: Hub;
   /**
    * Settles if the server can no longer take work and only a restart would help: the call
-   * thread (--engine-thread) stopped. Never settles with the calls on the main thread.
+   * thread (--engine-thread) or the embedded database's thread stopped. Otherwise never.
    */
   readonly fatal: Promise<Error>;
   /** Listens on the configured host and port; resolves to the base URL. */
@@ -211,7 +211,10 @@ export async function createEarshot(
     dispatcher,
     bus,
     hub,
-    fatal: calls instanceof CallThread ? calls.lost : new Promise<Error>(() => undefined),
+    fatal: Promise.race([
+      store.database.lost,
+      ...(calls instanceof CallThread ? [calls.lost] : []),
+    ]),
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -1,17 +1,16 @@
 // Opens the one database Earshot runs on: PostgreSQL when a DATABASE_URL is given, otherwise
-// PGlite (PostgreSQL compiled to WASM) in a local data directory. Both get the same drizzle
-// schema, the same migrations and the same query layer; callers never ask which one it is.
+// PGlite (PostgreSQL compiled to WASM) in a local data directory, on a thread of its own
+// (pglite-thread.ts). Both get the same drizzle schema, the same migrations, the same driver
+// and the same query layer; callers never ask which one it is.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { isUnavailable } from './database-errors.ts';
+import { startPgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -45,6 +44,8 @@ export interface Database {
    * database respects. Resolves to undefined, without running it, when another holds the lock.
    */
   withLock<T>(name: string, work: (db: Db) => Promise<T>): Promise<T | undefined>;
+  /** Settles if the embedded database's thread dies; never for PostgreSQL. */
+  readonly lost: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -63,19 +64,14 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   // No data directory (or memory://) means in memory: a throwaway database.
   const inMemory = !dataDir || dataDir.startsWith('memory://');
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const client = inMemory ? await PGlite.create() : await PGlite.create(dataDir);
-  const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Db;
-  return {
-    kind: 'pglite',
-    db,
-    // PGlite is single-process and serialises queries itself: no lock needed.
-    migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
-    ping: () => ping(db),
-    transaction: (work) => db.transaction((tx) => work(tx as unknown as Db)),
-    // One process owns a PGlite directory, so the lock is the transaction itself.
-    withLock: (_name, work) => db.transaction((tx) => work(tx as unknown as Db)),
-    close: () => client.close(),
-  };
+  const thread = await startPgliteThread(inMemory ? undefined : dataDir);
+  // One connection: PGlite is one backend, and a second client's statements would land
+  // inside the first one's transaction. Kept open (no idle timeout): it costs nothing.
+  const pool = new pg.Pool({ ...thread.connection, max: 1, idleTimeoutMillis: 0 });
+  return overPool(pool, 'pglite', thread.lost, async () => {
+    await pool.end();
+    await thread.close();
+  });
 }
 
 async function openPostgres(url: string, poolSize = 10): Promise<Database> {
@@ -84,6 +80,16 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     max: poolSize,
     connectionTimeoutMillis: 5_000,
   });
+  return overPool(pool, 'postgres', new Promise<Error>(() => undefined), () => pool.end());
+}
+
+/** A Database over a node-postgres pool, of PostgreSQL or of the embedded database's thread. */
+function overPool(
+  pool: pg.Pool,
+  kind: DatabaseTarget['kind'],
+  lost: Promise<Error>,
+  close: () => Promise<void>,
+): Database {
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
   // The same for a checked-out client between queries: its pending query rejects, and the
@@ -107,8 +113,22 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     }
   }
 
+  if (kind === 'pglite') {
+    return {
+      kind,
+      db,
+      // One process owns a PGlite directory, and its one connection serialises everything:
+      // neither migrating nor a named lock needs more than that.
+      migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+      ping: () => ping(db),
+      transaction,
+      withLock: (_name, work) => transaction(work),
+      lost,
+      close,
+    };
+  }
   return {
-    kind: 'postgres',
+    kind,
     db,
     async migrate() {
       const lock = await pool.connect();
@@ -132,7 +152,8 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
         const [row] = (result as unknown as { rows: Array<{ locked: boolean }> }).rows;
         return row?.locked ? work(tx as unknown as Db) : undefined;
       }),
-    close: () => pool.end(),
+    lost,
+    close,
   };
 }
 

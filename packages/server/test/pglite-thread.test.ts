@@ -1,0 +1,105 @@
+// The embedded database on its own thread: statements run there, not on the main thread; its
+// one connection keeps a transaction to itself; a crash of the thread is reported, and what
+// the callers see meanwhile is "unavailable" (503), as when PostgreSQL is down.
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/store/database.ts';
+import { isUnavailable } from '../src/store/database-errors.ts';
+import { startPgliteThread } from '../src/store/pglite-thread.ts';
+import pg from 'pg';
+
+describe('the embedded database thread', () => {
+  it('runs a statement without holding up the main thread', async () => {
+    const database = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => (ticks += 1), 10);
+      const started = performance.now();
+      await database.db.execute(sql`select pg_sleep(0.4)`);
+      clearInterval(timer);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+      // On the main thread the WASM statement would hold the event loop: no tick at all.
+      expect(ticks).toBeGreaterThanOrEqual(10);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('keeps a transaction to itself: other statements wait for it and never see it', async () => {
+    const database = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    try {
+      await database.db.execute(sql`create table numbers (n int)`);
+      let committed = false;
+      const transaction = database
+        .transaction(async (tx) => {
+          await tx.execute(sql`insert into numbers values (1)`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          throw new Error('changed my mind');
+        })
+        .catch((error: Error) => error.message);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const counted = database.db
+        .execute(sql`select count(*)::int as n from numbers`)
+        .then((result) => {
+          committed = true;
+          return (result as unknown as { rows: Array<{ n: number }> }).rows[0]!.n;
+        });
+      expect(await transaction).toBe('changed my mind');
+      expect(await counted).toBe(0);
+      expect(committed).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('keeps its data in a directory across a close and a reopen', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'earshot-pglite-test-'));
+    try {
+      const first = await openDatabase({ kind: 'pglite', dataDir: dir });
+      await first.db.execute(sql`create table kept (word text)`);
+      await first.db.execute(sql`insert into kept values ('still here')`);
+      await first.close();
+      const second = await openDatabase({ kind: 'pglite', dataDir: dir });
+      const result = await second.db.execute(sql`select word from kept`);
+      expect((result as unknown as { rows: unknown[] }).rows).toEqual([{ word: 'still here' }]);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a crash of the thread, and answers "unavailable" from then on', async () => {
+    const thread = await startPgliteThread(undefined);
+    const client = new pg.Client(thread.connection);
+    await client.connect();
+    expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    client.on('error', () => undefined);
+    await thread.worker.terminate();
+    expect((await thread.lost).message).toMatch(
+      /^The embedded database thread exited \(code \d+\)$/,
+    );
+    const failure = await client.query('select 1').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isUnavailable(failure)).toBe(true);
+    const reconnect = await new pg.Client(thread.connection).connect().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isUnavailable(reconnect)).toBe(true);
+    await thread.close();
+  });
+
+  it('never reports a clean close as a crash', async () => {
+    const thread = await startPgliteThread(undefined);
+    let lost: Error | undefined;
+    void thread.lost.then((error) => (lost = error));
+    await thread.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lost).toBeUndefined();
+  });
+});
