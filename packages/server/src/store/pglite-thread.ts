@@ -55,6 +55,9 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   };
   const worker = new Worker(WORKER_URL, { workerData: settings });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  // An uncaught error ends the thread; kept to name the cause when `lost` settles.
+  let failure: Error | undefined;
+  worker.on('error', (error) => (failure = error));
   const removeSocketDir = () => rmSync(socketDir, { recursive: true, force: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -76,7 +79,9 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   let closing = false;
   const lost = new Promise<Error>((resolve) => {
     void exited.then((code) => {
-      if (!closing) resolve(new Error(`The embedded database thread exited (code ${code})`));
+      if (closing) return;
+      const cause = failure ? `: ${failure.message}` : '';
+      resolve(new Error(`The embedded database thread exited (code ${code})${cause}`));
     });
   });
   return {
