@@ -467,10 +467,10 @@ async function serve(config: Config): Promise<number> {
 }
 
 /**
- * Waits for SIGTERM or SIGINT, or for a fatal failure (the call thread or the embedded database thread crashed), then shuts
- * down with `close`: stop accepting, finish accepted work, close the database. Resolves to the
- * exit code: 0 for a signal, 1 for a failure, so that a supervisor restarts the server (the
- * restart restores every call from the database).
+ * Waits for SIGTERM or SIGINT, or for a fatal failure (the call thread or the embedded
+ * database's thread crashed), then shuts down with `close`: stop accepting, finish accepted
+ * work, close the database. Resolves to the exit code: 0 for a signal, 1 for a failure, so
+ * that a supervisor restarts the server (the restart restores every call from the database).
  */
 export function untilShutdown(
   server: Pick<Earshot, 'fatal'>,
