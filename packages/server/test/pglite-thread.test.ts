@@ -2,11 +2,16 @@
 // one connection keeps a transaction to itself; a crash of the thread is reported, and what
 // the callers see meanwhile is "unavailable" (503), as when PostgreSQL is down.
 import { sql } from 'drizzle-orm';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { untilShutdown } from '../src/cli.ts';
+import { loadConfig } from '../src/config.ts';
+import { createEarshot } from '../src/server.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { isUnavailable } from '../src/store/database-errors.ts';
 import { startPgliteThread } from '../src/store/pglite-thread.ts';
 import pg from 'pg';
+import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 
 describe('the embedded database thread', () => {
   it('runs a statement without holding up the main thread', async () => {
@@ -101,5 +106,41 @@ describe('the embedded database thread', () => {
     await thread.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lost).toBeUndefined();
+  });
+
+  it('ends `earshot serve` with code 1 when the thread dies, answering 503 until then', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line)) },
+    );
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0', 'simulator-calls': '0' }, {}),
+      logger,
+    );
+    const base = await earshot.listen();
+    const key = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
+    await earshot.calls.start(startRequest('lost-1'));
+    let checked: () => void = () => undefined;
+    const exitCode = untilShutdown(earshot, logger, async () => {
+      await new Promise<void>((resolve) => (checked = resolve));
+      await earshot.close();
+    });
+
+    await earshot.store.database.thread!.terminate();
+    expect((await earshot.fatal).message).toMatch(
+      /^The embedded database thread exited \(code \d+\)$/,
+    );
+    const refused = await fetch(`${base}/api/v1/calls/lost-1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: scriptedEvents(1) }),
+    });
+    expect(refused.status).toBe(503);
+    checked();
+    expect(await exitCode).toBe(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'fatal failure; shutting down to be restarted' }),
+    );
   });
 });

@@ -4,6 +4,7 @@
 // and the same query layer; callers never ask which one it is.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
@@ -46,6 +47,8 @@ export interface Database {
   withLock<T>(name: string, work: (db: Db) => Promise<T>): Promise<T | undefined>;
   /** Settles if the embedded database's thread dies; never for PostgreSQL. */
   readonly lost: Promise<Error>;
+  /** The embedded database's thread (a test ends it to check a crash is handled). */
+  readonly thread?: Worker;
   close(): Promise<void>;
 }
 
@@ -68,10 +71,11 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   // One connection: PGlite is one backend, and a second client's statements would land
   // inside the first one's transaction. Kept open (no idle timeout): it costs nothing.
   const pool = new pg.Pool({ ...thread.connection, max: 1, idleTimeoutMillis: 0 });
-  return overPool(pool, 'pglite', thread.lost, async () => {
+  const database = overPool(pool, 'pglite', thread.lost, async () => {
     await pool.end();
     await thread.close();
   });
+  return { ...database, thread: thread.worker };
 }
 
 async function openPostgres(url: string, poolSize = 10): Promise<Database> {
