@@ -1,6 +1,9 @@
 // The embedded database on its own thread: statements run there, not on the main thread; its
 // one connection keeps a transaction to itself; a crash of the thread is reported, and what
 // the callers see meanwhile is "unavailable" (503), as when PostgreSQL is down.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -58,9 +61,6 @@ describe('the embedded database thread', () => {
   });
 
   it('keeps its data in a directory across a close and a reopen', async () => {
-    const { mkdtemp, rm } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'earshot-pglite-test-'));
     try {
       const first = await openDatabase({ kind: 'pglite', dataDir: dir });

@@ -117,23 +117,18 @@ function overPool(
     }
   }
 
+  const common = { kind, db, ping: () => ping(db), transaction, lost, close };
   if (kind === 'pglite') {
     return {
-      kind,
-      db,
+      ...common,
       // One process owns a PGlite directory, and its one connection serialises everything:
       // neither migrating nor a named lock needs more than that.
       migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
-      ping: () => ping(db),
-      transaction,
       withLock: (_name, work) => transaction(work),
-      lost,
-      close,
     };
   }
   return {
-    kind,
-    db,
+    ...common,
     async migrate() {
       const lock = await pool.connect();
       try {
@@ -146,8 +141,6 @@ function overPool(
         lock.release();
       }
     },
-    ping: () => ping(db),
-    transaction,
     withLock: (name, work) =>
       transaction(async (tx) => {
         const result = await tx.execute(
@@ -156,8 +149,6 @@ function overPool(
         const [row] = (result as unknown as { rows: Array<{ locked: boolean }> }).rows;
         return row?.locked ? work(tx as unknown as Db) : undefined;
       }),
-    lost,
-    close,
   };
 }
 
