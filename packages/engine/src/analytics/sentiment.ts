@@ -3,6 +3,8 @@
 import type { Sentiment, SentimentTrend } from '@earshot/protocol';
 import vader from 'vader-sentiment';
 import { RowList } from '../row-list.ts';
+// Replaces VADER's tokenizer with an equivalent that does not build a table per line.
+import './vader-words.ts';
 
 /** VADER's own thresholds on the compound score (-1..1). */
 export const POSITIVE_AT = 0.05;
