@@ -8,7 +8,7 @@
 // The realtime benchmark measures the same path end to end, but on a 2-core machine shared
 // with its load generator and PostgreSQL its CPU figures move by a third between runs; this
 // one runs alone in one process, so a change in the cost per event shows.
-//   BENCH_PIPELINE_CALLS (500)   BENCH_PIPELINE_EVENTS (150000)
+//   BENCH_PIPELINE_CALLS (500)   BENCH_PIPELINE_EVENTS (150000)   BENCH_PIPELINE_SUBSCRIBERS (2)
 // Run it with the server's young-generation size for figures comparable with the server's:
 //   NODE_OPTIONS=--max-semi-space-size=64 npm run bench -- pipeline
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,8 @@ import { report } from './support/measure.ts';
 
 const CALLS = Number(process.env.BENCH_PIPELINE_CALLS ?? 500);
 const EVENTS = Number(process.env.BENCH_PIPELINE_EVENTS ?? 150_000);
+/** Realtime subscribers per call (0: only the wallboards follow, as on most of a contact centre's calls). */
+const SUBSCRIBERS = Number(process.env.BENCH_PIPELINE_SUBSCRIBERS ?? 2);
 /** Events per call before timing starts: the JIT warms up and every call is connected. */
 const WARMUP_PER_CALL = 30;
 
@@ -68,7 +70,7 @@ export async function run(): Promise<void> {
   const callIds = Array.from({ length: CALLS }, (_, i) => `pipeline-${i + 1}`);
   for (const callId of callIds) await calls.start(startRequest(callId));
   for (const callId of callIds) {
-    for (let s = 0; s < 2; s++)
+    for (let s = 0; s < SUBSCRIBERS; s++)
       new Session(hub, sink).handle({
         type: 'subscribe',
         id: 's1',
@@ -122,7 +124,7 @@ export async function run(): Promise<void> {
   const events = latencies.length;
   console.log(
     report({
-      name: `ingest → engine → hub → sessions, in process, ${CALLS} calls, 2 subscribers each + 20 wallboards`,
+      name: `ingest → engine → hub → sessions, in process, ${CALLS} calls, ${SUBSCRIBERS} subscribers each + 20 wallboards`,
       units: events,
       unitName: 'events',
       latencies,

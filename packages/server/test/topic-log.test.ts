@@ -78,6 +78,22 @@ describe('TopicLog', () => {
     expect(log.since(499)).toBeUndefined();
   });
 
+  it('after a release or an advance holds nothing, resumes only from the current version, and holds again on append', () => {
+    const log = new TopicLog(0, 10);
+    for (let n = 1; n <= 20; n++) log.append([changeJson(n)]);
+    log.release();
+    expect(log.holding).toBe(false);
+    expect(log.version).toBe(20);
+    expect(log.since(20)).toEqual([]);
+    expect(log.since(19)).toBeUndefined();
+    expect(log.advance()).toBe(21);
+    expect(log.since(20)).toBeUndefined();
+    expect(log.since(21)).toEqual([]);
+    log.append([changeJson(22)]);
+    expect(log.holding).toBe(true);
+    expect(log.since(21)).toEqual([{ version: 22, json: [changeJson(22)] }]);
+  });
+
   it('gives back the changes themselves where subscribers filter them (the wallboard)', () => {
     const log = new TopicLog(0, 20, true);
     const upsert = { op: 'upsert', entry: { callId: 'c1', status: 'active', agentName: 'Zoë' } };

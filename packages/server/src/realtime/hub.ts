@@ -55,6 +55,28 @@ export class TopicLog {
     return this.version - this.held + 1;
   }
 
+  /** Whether any version's changes are held (a released log holds none until it is appended to). */
+  get holding(): boolean {
+    return this.held > 0;
+  }
+
+  /**
+   * Moves to the next version without holding its changes, and lets go of everything held:
+   * a resume from any earlier version gets a resync. For a topic no one could resume exactly.
+   */
+  advance(): number {
+    this.release();
+    return (this.version += 1);
+  }
+
+  /** Lets go of the held versions and their buffer; the version stays. */
+  release(): void {
+    this.bytes = Buffer.allocUnsafeSlow(0);
+    this.starts.length = 0;
+    this.ends.length = 0;
+    this.first = 0;
+  }
+
   /** Records one version: its changes' JSON, in order. */
   append(json: readonly string[]): number {
     this.version += 1;
@@ -152,6 +174,13 @@ export interface HubOptions {
    * first rather than after the rest of the turn (decision 0021). Default 4.
    */
   maxHoldMs?: number;
+  /**
+   * How long a call's history is kept after its last follower leaves, in milliseconds, for
+   * a reconnect to resume from. After that, and from the start for a call no one has
+   * followed, the call's changes are neither serialised nor held: no one holds a version
+   * they could resume from, so any resume would be a resync. Default 60,000.
+   */
+  idleHistoryMs?: number;
   /** Milliseconds on a monotonic clock (performance.now). */
   clock?: () => number;
 }
@@ -181,6 +210,13 @@ export class Hub {
   private readonly clock: () => number;
   /** When the first change of the pending send pass was queued. */
   private heldSince = 0;
+  /**
+   * Calls no one follows, by when their last follower left (-Infinity: never followed). Their
+   * history is released once idle for idleHistoryMs (decision 0027).
+   */
+  private readonly idleSince = new Map<string, number>();
+  private readonly idleHistoryMs: number;
+  private lastIdleSweep = 0;
 
   constructor(
     bus: RealtimeBus,
@@ -191,6 +227,7 @@ export class Hub {
     this.versionBase = options.versionBase ?? Date.now() * 1000;
     this.afterTurn = options.afterTurn ?? setImmediate;
     this.maxHoldMs = options.maxHoldMs ?? 4;
+    this.idleHistoryMs = options.idleHistoryMs ?? 60_000;
     this.clock = options.clock ?? (() => performance.now());
     this.wallboard = new TopicLog(this.versionBase, options.wallboardHistory ?? 5_000, true);
     for (const entry of source.wallboardEntries()) this.entries.set(entry.callId, entry);
@@ -199,7 +236,10 @@ export class Hub {
 
   callLog(callId: string): TopicLog {
     let log = this.callLogs.get(callId);
-    if (!log) this.callLogs.set(callId, (log = new TopicLog(this.versionBase, this.callHistory)));
+    if (!log) {
+      this.callLogs.set(callId, (log = new TopicLog(this.versionBase, this.callHistory)));
+      if (!this.watchers.has(`call:${callId}`)) this.idleSince.set(callId, -Infinity);
+    }
     return log;
   }
 
@@ -216,12 +256,18 @@ export class Hub {
     let set = this.watchers.get(topicKey);
     if (!set) this.watchers.set(topicKey, (set = new Set()));
     set.add(session);
+    if (topicKey.startsWith('call:')) this.idleSince.delete(topicKey.slice('call:'.length));
   }
 
   unwatch(session: Session, topicKey: string): void {
     const set = this.watchers.get(topicKey);
     if (!set?.delete(session)) return;
-    if (set.size === 0) this.watchers.delete(topicKey);
+    if (set.size === 0) {
+      this.watchers.delete(topicKey);
+      const callId = topicKey.startsWith('call:') ? topicKey.slice('call:'.length) : undefined;
+      if (callId !== undefined && this.callLogs.has(callId))
+        this.idleSince.set(callId, this.clock());
+    }
     this.announce(topicKey);
   }
 
@@ -278,16 +324,26 @@ export class Hub {
     // end of the turn then finds only what came since.
     if (this.toFlush.size > 0 && this.clock() - this.heldSince >= this.maxHoldMs) this.flushAll();
     if (update.changes.length > 0) {
-      // Serialised once, not once per subscriber: frames are assembled from these.
-      const json = update.json ?? update.changes.map((change) => JSON.stringify(change));
-      const version = this.callLog(update.callId).append(json);
-      for (const session of this.watchers.get(`call:${update.callId}`) ?? [])
-        session.deliverCall(update.callId, version, update.changes, json);
+      const log = this.callLog(update.callId);
+      const sessions = this.watchers.get(`call:${update.callId}`);
+      const idleSince = this.idleSince.get(update.callId);
+      if (sessions === undefined && idleSince !== undefined && this.idle(idleSince)) {
+        // No one follows the call, nor can resume it exactly: nothing to serialise or hold.
+        log.advance();
+      } else {
+        // Serialised once, not once per subscriber: frames are assembled from these.
+        const json = update.json ?? update.changes.map((change) => JSON.stringify(change));
+        const version = log.append(json);
+        for (const session of sessions ?? [])
+          session.deliverCall(update.callId, version, update.changes, json);
+      }
     }
+    this.releaseIdleHistories();
     let change: WallboardChange | undefined;
     let changeJson = '';
     if (update.removed) {
       this.callLogs.delete(update.callId);
+      this.idleSince.delete(update.callId);
       const removed = this.entries.get(update.callId);
       if (removed && this.entries.delete(update.callId)) {
         change = {
@@ -310,6 +366,26 @@ export class Hub {
       const version = this.wallboard.append([changeJson]);
       for (const session of this.watchers.get('wallboard') ?? [])
         session.deliverWallboard(version, [change], [changeJson]);
+    }
+  }
+
+  private idle(since: number): boolean {
+    return this.clock() - since >= this.idleHistoryMs;
+  }
+
+  /**
+   * Lets go of the history of calls that have been idle long enough, most of all ended calls,
+   * which stay for the retention hour but rarely change. Runs as updates arrive, at most a few
+   * times per idleHistoryMs: a server that receives nothing keeps what it held.
+   */
+  private releaseIdleHistories(): void {
+    const now = this.clock();
+    if (now - this.lastIdleSweep < this.idleHistoryMs / 4) return;
+    this.lastIdleSweep = now;
+    for (const [callId, since] of this.idleSince) {
+      if (now - since < this.idleHistoryMs) continue;
+      const log = this.callLogs.get(callId);
+      if (log?.holding) log.release();
     }
   }
 

@@ -140,7 +140,6 @@ export class Session {
         ).toProblem(),
       });
     }
-    const log = topic.kind === 'call' ? this.hub.callLog(topic.callId) : this.hub.wallboard;
     const call = topic.kind === 'call' ? this.hub.source.callSnapshot(topic.callId) : undefined;
     if (topic.kind === 'call' && !this.maySee(call?.liveCall)) {
       if (call) this.onRefused?.(topic.callId);
@@ -150,6 +149,8 @@ export class Session {
         problem: new EarshotError('not_found', `No call ${topic.callId}`).toProblem(),
       });
     }
+    // Only now: a topic log is made on first use, and a refused id must not leave one behind.
+    const log = topic.kind === 'call' ? this.hub.callLog(topic.callId) : this.hub.wallboard;
     const subscription: Subscription = {
       id,
       topic,
