@@ -1,7 +1,7 @@
 // The embedded database on its own thread: statements run there, not on the main thread; its
 // one connection keeps a transaction to itself; a crash of the thread is reported, and what
 // the callers see meanwhile is "unavailable" (503), as when PostgreSQL is down.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -97,6 +97,23 @@ describe('the embedded database thread', () => {
     );
     expect(isUnavailable(reconnect)).toBe(true);
     await thread.close();
+  });
+
+  it('counts a missing socket as unavailable, and no other missing file', async () => {
+    const missingSocket = await new pg.Client({ host: '/nonexistent-earshot-socket-dir' })
+      .connect()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(missingSocket).toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+    expect(isUnavailable(missingSocket)).toBe(true);
+    const missingFile = await readFile('/nonexistent-earshot-file').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(missingFile).toMatchObject({ code: 'ENOENT' });
+    expect(isUnavailable(missingFile)).toBe(false);
   });
 
   it('never reports a clean close as a crash', async () => {

@@ -10,6 +10,8 @@ interface PgErrorFields {
   table?: string;
   detail?: string;
   message?: string;
+  /** Node's system call, on socket errors. */
+  syscall?: string;
 }
 
 /** SQLSTATE classes and socket errors that mean "the database is not there right now". */
@@ -19,7 +21,6 @@ const UNAVAILABLE_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'ENOTFOUND',
-  'ENOENT', // the embedded database thread's socket is gone (the thread died)
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
@@ -47,6 +48,9 @@ export function isUnavailable(error: unknown): boolean {
   const driver = findDriverError(error);
   if (driver?.code && (UNAVAILABLE_CODES.has(driver.code) || driver.code.startsWith('08')))
     return true;
+  // A connect to a Unix socket that is not there: the embedded database thread died. Any
+  // other missing file (a bug, a bad path) is not the database being away.
+  if (driver?.code === 'ENOENT' && driver.syscall === 'connect') return true;
   // node-postgres reports a dropped or refused connection without a code on some paths, and
   // drizzle wraps it: look through the whole cause chain.
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
