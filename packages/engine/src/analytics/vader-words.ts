@@ -88,9 +88,9 @@ function findSentiTextPrototype(): Record<string, unknown> | undefined {
 
 /** SentiText's prototype; undefined if this version of vader-sentiment is not shaped as expected (then nothing is replaced). */
 export const sentiTextPrototype = findSentiTextPrototype();
-const prototype = sentiTextPrototype;
 
 /** The library's own tokenizer, kept for the test that compares the two. */
-export const libraryWordsAndEmoticons = prototype?.get_words_and_emoticons as Tokenizer | undefined;
+export const libraryWordsAndEmoticons = sentiTextPrototype?.get_words_and_emoticons as
+  Tokenizer | undefined;
 
-if (prototype) prototype.get_words_and_emoticons = wordsAndEmoticons;
+if (sentiTextPrototype) sentiTextPrototype.get_words_and_emoticons = wordsAndEmoticons;
