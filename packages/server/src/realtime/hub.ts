@@ -185,6 +185,11 @@ export interface HubOptions {
   clock?: () => number;
 }
 
+/** The call a topic key ('call:<callId>') names; undefined for the wallboard. */
+function callIdOf(topicKey: string): string | undefined {
+  return topicKey.startsWith('call:') ? topicKey.slice('call:'.length) : undefined;
+}
+
 export function matchesFilter(entry: WallboardEntry, filter: WallboardFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.status && !filter.status.includes(entry.status)) return false;
@@ -256,7 +261,8 @@ export class Hub {
     let set = this.watchers.get(topicKey);
     if (!set) this.watchers.set(topicKey, (set = new Set()));
     set.add(session);
-    if (topicKey.startsWith('call:')) this.idleSince.delete(topicKey.slice('call:'.length));
+    const callId = callIdOf(topicKey);
+    if (callId !== undefined) this.idleSince.delete(callId);
   }
 
   unwatch(session: Session, topicKey: string): void {
@@ -264,7 +270,7 @@ export class Hub {
     if (!set?.delete(session)) return;
     if (set.size === 0) {
       this.watchers.delete(topicKey);
-      const callId = topicKey.startsWith('call:') ? topicKey.slice('call:'.length) : undefined;
+      const callId = callIdOf(topicKey);
       if (callId !== undefined && this.callLogs.has(callId))
         this.idleSince.set(callId, this.clock());
     }
@@ -305,13 +311,13 @@ export class Hub {
    * many tabs they have open). The wallboard has no presence.
    */
   announce(topicKey: string): void {
-    if (!topicKey.startsWith('call:')) return;
+    const callId = callIdOf(topicKey);
+    if (callId === undefined) return;
     const sessions = this.watchers.get(topicKey);
     if (!sessions) return;
     const people = new Map<string, Watcher>();
     for (const session of sessions) people.set(session.watcher.id, session.watcher);
     const watchers = [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const callId = topicKey.slice('call:'.length);
     for (const session of sessions) session.deliverPresence(callId, watchers);
   }
 
@@ -322,12 +328,12 @@ export class Hub {
   private onUpdate(update: CallUpdate): void {
     // A long turn sends what has waited long enough before it queues more: the pass at the
     // end of the turn then finds only what came since.
-    if (this.toFlush.size > 0 && this.clock() - this.heldSince >= this.maxHoldMs) this.flushAll();
+    const now = this.clock();
+    if (this.toFlush.size > 0 && now - this.heldSince >= this.maxHoldMs) this.flushAll();
     if (update.changes.length > 0) {
       const log = this.callLog(update.callId);
       const sessions = this.watchers.get(`call:${update.callId}`);
-      const idleSince = this.idleSince.get(update.callId);
-      if (sessions === undefined && idleSince !== undefined && this.idle(idleSince)) {
+      if (sessions === undefined && this.historyIdle(update.callId, now)) {
         // No one follows the call, nor can resume it exactly: nothing to serialise or hold.
         log.advance();
       } else {
@@ -338,7 +344,7 @@ export class Hub {
           session.deliverCall(update.callId, version, update.changes, json);
       }
     }
-    this.releaseIdleHistories();
+    this.releaseIdleHistories(now);
     let change: WallboardChange | undefined;
     let changeJson = '';
     if (update.removed) {
@@ -369,8 +375,10 @@ export class Hub {
     }
   }
 
-  private idle(since: number): boolean {
-    return this.clock() - since >= this.idleHistoryMs;
+  /** Whether no one has followed the call for idleHistoryMs (or ever). */
+  private historyIdle(callId: string, now: number): boolean {
+    const since = this.idleSince.get(callId);
+    return since !== undefined && now - since >= this.idleHistoryMs;
   }
 
   /**
@@ -378,12 +386,11 @@ export class Hub {
    * which stay for the retention hour but rarely change. Runs as updates arrive, at most a few
    * times per idleHistoryMs: a server that receives nothing keeps what it held.
    */
-  private releaseIdleHistories(): void {
-    const now = this.clock();
+  private releaseIdleHistories(now: number): void {
     if (now - this.lastIdleSweep < this.idleHistoryMs / 4) return;
     this.lastIdleSweep = now;
-    for (const [callId, since] of this.idleSince) {
-      if (now - since < this.idleHistoryMs) continue;
+    for (const callId of this.idleSince.keys()) {
+      if (!this.historyIdle(callId, now)) continue;
       const log = this.callLogs.get(callId);
       if (log?.holding) log.release();
     }
