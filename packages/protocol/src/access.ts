@@ -7,7 +7,7 @@ import { SUPERVISOR_ACTIONS, type SupervisorActionKind } from './literals.ts';
 export const ROLES = ['admin', 'supervisor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const API_KEY_SCOPES = ['ingest', 'manage', 'monitor'] as const;
+export const API_KEY_SCOPES = ['ingest', 'manage', 'monitor', 'metrics'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export type Permission =
@@ -20,22 +20,28 @@ export type Permission =
   | 'campaigns:read'
   | 'campaigns:write'
   /** Users, API keys and the audit log. */
-  | 'admin';
+  | 'admin'
+  /** The process's operational metrics, for Prometheus (no call data in them). */
+  | 'metrics:read';
 
 const ACT_ALL = SUPERVISOR_ACTIONS.map((action) => `act:${action}` as const);
 
 /** A viewer watches but cannot act; every action needs supervisor or admin. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['calls:watch', ...ACT_ALL, 'campaigns:read', 'campaigns:write', 'admin'],
+  admin: ['calls:watch', ...ACT_ALL, 'campaigns:read', 'campaigns:write', 'admin', 'metrics:read'],
   supervisor: ['calls:watch', ...ACT_ALL, 'campaigns:read'],
   viewer: ['calls:watch', 'campaigns:read'],
 };
 
-/** Keys serve machines: the pipeline ingests, automation manages campaigns, a board monitors. */
+/**
+ * Keys serve machines: the pipeline ingests, automation manages campaigns, a board monitors,
+ * a Prometheus server scrapes metrics.
+ */
 export const SCOPE_PERMISSIONS: Record<ApiKeyScope, readonly Permission[]> = {
   ingest: ['ingest'],
   manage: ['campaigns:read', 'campaigns:write'],
   monitor: ['calls:watch', ...ACT_ALL],
+  metrics: ['metrics:read'],
 };
 
 /** Every campaign, or the listed campaign ids only. */

@@ -255,6 +255,12 @@ for (const kind of DATABASE_KINDS) {
       },
       { name: 'who am I', method: 'GET', path: () => '/api/v1/session', expect: { own: 200 } },
       { name: 'health', method: 'GET', path: () => '/api/v1/health', expect: { own: 200 } },
+      {
+        name: 'operational metrics',
+        method: 'GET',
+        path: () => '/api/v1/metrics',
+        expect: { own: allowedToAdmin },
+      },
     ];
 
     const cases = ROUTES.flatMap((route) =>

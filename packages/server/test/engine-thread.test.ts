@@ -126,6 +126,14 @@ describe('calls on the engine thread', () => {
     expect(((await conflict.json()) as { errors: unknown }).errors).toEqual([
       { field: 'callId', message: 'Already started with different details' },
     ]);
+    // The thread's counters reach the main thread (for /metrics) with its replies.
+    expect(earshot.calls.stats).toMatchObject({
+      eventsAccepted: 40,
+      eventsDuplicate: 0,
+      batchesRefused: 3, // the malformed frame, the invalid event, the unknown call
+      failedCommits: 0,
+    });
+    expect(earshot.calls.stats.commits).toBeGreaterThan(0);
   });
 
   it('restores the calls on the thread after a restart, and its log lines reach the main log', async () => {

@@ -37,6 +37,7 @@ describe('http app', () => {
         '/health',
         '/keys',
         '/keys/{id}',
+        '/metrics',
         '/session',
         '/session/password',
         '/users',

@@ -24,12 +24,18 @@ import { toEarshotError } from '../store/index.ts';
 import { callRoutes } from './call-routes.ts';
 import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
+import { metricsRoutes } from './metrics-routes.ts';
 import { supervisorRoutes } from './supervisor-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
 import { openApiRoutes } from './openapi.ts';
 import type { Hub } from '../realtime/hub.ts';
-import { realtimeRoutes, type RealtimeOptions } from '../realtime/realtime-routes.ts';
+import {
+  newRealtimeCounts,
+  realtimeRoutes,
+  type RealtimeOptions,
+} from '../realtime/realtime-routes.ts';
+import { Telemetry } from '../telemetry.ts';
 
 /** What a route plugin gets: the app's dependencies and the one access guard. */
 export interface RouteDependencies extends AppDependencies {
@@ -129,7 +135,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.limiter ? { limiter: deps.limiter } : {}),
   });
   const routes = { ...deps, access };
+  const realtimeCounts = newRealtimeCounts();
+  const telemetry = new Telemetry({
+    calls: deps.calls,
+    hub: deps.hub,
+    realtime: realtimeCounts,
+    database: deps.store.database,
+  });
   await app.register(healthRoutes(deps), { prefix: '/api/v1' });
+  await app.register(metricsRoutes(routes, telemetry), { prefix: '/api/v1' });
   await app.register(openApiRoutes(), { prefix: '/api/v1' });
   await app.register(sessionRoutes(routes), { prefix: '/api/v1' });
   await app.register(adminRoutes(routes), { prefix: '/api/v1' });
@@ -143,6 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       revocations: deps.revocations,
       allowedOrigins: deps.allowedOrigins ?? [],
       clock: deps.clock,
+      counts: realtimeCounts,
       ...deps.realtime,
     }),
     { prefix: '/api/v1' },

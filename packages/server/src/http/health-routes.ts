@@ -10,7 +10,7 @@ export function healthRoutes({ store, calls }: AppDependencies): FastifyPluginAs
         status: databaseUp ? 'ok' : 'degraded',
         database: { kind: store.database.kind, up: databaseUp },
         // Transcript chunks dropped because redaction failed (they were never stored or sent).
-        redactionFailures: calls.redactionFailures,
+        redactionFailures: calls.stats.redactionFailures,
       });
     });
   };

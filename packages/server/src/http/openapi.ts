@@ -48,6 +48,7 @@ const readCampaignsAuth = [{ apiKey: ['manage'] }, { session: ['campaigns:read']
 const monitorAuth = [{ apiKey: ['monitor'] }, { session: ['calls:watch'] }];
 const sessionAuth = [{ session: [] }];
 const adminAuth = [{ session: ['admin'] }];
+const metricsAuth = [{ apiKey: ['metrics'] }, { session: ['metrics:read'] }];
 
 /** Query parameters of a GET route, from the zod schema it parses them with. */
 function queryParameters(type: z.ZodObject) {
@@ -205,6 +206,19 @@ export function openApiDocument() {
           responses: {
             '200': { description: 'Healthy' },
             '503': { description: 'Database unreachable' },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Operational metrics for Prometheus (admins and `metrics` keys)',
+          security: metricsAuth,
+          responses: {
+            '200': {
+              description: 'Prometheus text exposition format 0.0.4',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            ...errors(401, 403),
           },
         },
       },

@@ -13,6 +13,7 @@ import type {
   StartCallRequest,
   SupervisorAction,
 } from '@earshot/protocol';
+import type { CommitStats } from '../jobs/write-behind.ts';
 import type { SnapshotSource } from '../realtime/hub.ts';
 
 /** The answer to one streaming-ingest frame, sent back on the pipeline's socket. */
@@ -23,6 +24,21 @@ export type StreamAnswer =
 export interface TickPart {
   index: number;
   of: number;
+}
+
+/** What the live calls have done since the process started: counters for `GET /metrics`. */
+export interface IngestStats extends CommitStats {
+  /** Events applied for the first time. */
+  eventsAccepted: number;
+  /** Events recognised as replays of accepted ones: acknowledged again, not applied again. */
+  eventsDuplicate: number;
+  /**
+   * Batches (requests or stream frames) refused before anything was applied: a malformed
+   * frame, an unknown call, a conflicting replay, no database.
+   */
+  batchesRefused: number;
+  /** Transcript chunks dropped because their redaction failed. */
+  redactionFailures: number;
 }
 
 export type ActionDelivery = NonNullable<SupervisorAction['delivery']>;
@@ -48,8 +64,8 @@ export interface CallHost extends SnapshotSource {
   readonly writeBacklog: number;
   /** Whether commits are succeeding (false: new work gets 503). */
   readonly writable: boolean;
-  /** Transcript chunks dropped because their redaction failed, since start. */
-  readonly redactionFailures: number;
+  /** Counters since start (redaction failures among them). */
+  readonly stats: IngestStats;
   /** Commits what is queued now. */
   flush(): Promise<void>;
   /** For shutdown: commits everything accepted (unless the database is gone), then takes no more. */

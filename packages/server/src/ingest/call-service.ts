@@ -44,7 +44,7 @@ import type { Logger } from 'pino';
 import { WriteBehind } from '../jobs/write-behind.ts';
 import { MutationStore } from '../store/mutation-store.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
-import type { ActionDelivery, CallHost, StreamAnswer, TickPart } from './call-host.ts';
+import type { ActionDelivery, CallHost, IngestStats, StreamAnswer, TickPart } from './call-host.ts';
 import { toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
@@ -125,8 +125,18 @@ export class CallService implements CallHost {
     };
   }
 
-  /** Transcript chunks dropped because their redaction failed (fail closed), since start. */
-  redactionFailures = 0;
+  /** Counted as it happens; the write-behind counts its commits. */
+  private readonly counts = {
+    eventsAccepted: 0,
+    eventsDuplicate: 0,
+    batchesRefused: 0,
+    /** Transcript chunks dropped because their redaction failed (fail closed). */
+    redactionFailures: 0,
+  };
+
+  get stats(): IngestStats {
+    return { ...this.counts, ...this.options.writer.stats };
+  }
 
   /** Refuses new work while commits are failing: nothing is applied that cannot be kept. */
   private ensureWritable(): void {
@@ -289,6 +299,7 @@ export class CallService implements CallHost {
       }
       events = parseOrThrow(eventBatchRequest, parsed, 'frame').events;
     } catch (error) {
+      this.counts.batchesRefused += 1;
       return Promise.resolve(refusedFrame(error, undefined));
     }
     const lastSeq = events.at(-1)?.seq;
@@ -303,6 +314,7 @@ export class CallService implements CallHost {
     try {
       return this.applyBatch(callId, events);
     } catch (error) {
+      this.counts.batchesRefused += 1;
       return Promise.reject(error);
     }
   }
@@ -314,13 +326,15 @@ export class CallService implements CallHost {
     const result = applyEvents(state, events, this.context());
     if (result.redactionFailures.length > 0) {
       // Counted and logged by seq only: the text never reaches the log.
-      this.redactionFailures += result.redactionFailures.length;
+      this.counts.redactionFailures += result.redactionFailures.length;
       this.options.logger.error(
-        { callId, seqs: result.redactionFailures, total: this.redactionFailures },
+        { callId, seqs: result.redactionFailures, total: this.counts.redactionFailures },
         'redaction failed; transcript chunks dropped unstored',
       );
     }
     for (const { seq, hash } of result.accepted) result.state.seen.set(seq, hash);
+    this.counts.eventsAccepted += result.accepted.length;
+    this.counts.eventsDuplicate += result.duplicates;
     const response: EventBatchResponse = {
       accepted: result.accepted.length,
       duplicates: result.duplicates,

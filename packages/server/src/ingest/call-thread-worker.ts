@@ -41,7 +41,7 @@ try {
   const status = (): CallThreadStatus => ({
     writeBacklog: writer.backlog,
     writable: writer.available,
-    redactionFailures: calls.redactionFailures,
+    stats: calls.stats,
   });
   const bus: RealtimeBus = {
     // Serialised here, off the main thread, for the hub to frame as it is.

@@ -28,7 +28,7 @@ import {
 import type { Logger } from 'pino';
 import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
 import type { DatabaseTarget } from '../store/index.ts';
-import type { ActionDelivery, CallHost, StreamAnswer, TickPart } from './call-host.ts';
+import type { ActionDelivery, CallHost, IngestStats, StreamAnswer, TickPart } from './call-host.ts';
 
 /** What the worker is started with (plain data: it crosses the thread). */
 export interface CallThreadSettings {
@@ -42,7 +42,7 @@ export interface CallThreadSettings {
 export interface CallThreadStatus {
   writeBacklog: number;
   writable: boolean;
-  redactionFailures: number;
+  stats: IngestStats;
 }
 
 export interface SerializedError {
@@ -97,7 +97,20 @@ export class CallThread implements CallHost {
     { resolve: (value: unknown) => void; reject: (error: unknown) => void }
   >();
   private nextId = 1;
-  private status: CallThreadStatus = { writeBacklog: 0, writable: true, redactionFailures: 0 };
+  private status: CallThreadStatus = {
+    writeBacklog: 0,
+    writable: true,
+    stats: {
+      eventsAccepted: 0,
+      eventsDuplicate: 0,
+      batchesRefused: 0,
+      redactionFailures: 0,
+      commits: 0,
+      mutationsCommitted: 0,
+      failedCommits: 0,
+      commitSeconds: 0,
+    },
+  };
   private stopped = false;
   private closing = false;
   private exited: Promise<void>;
@@ -328,8 +341,9 @@ export class CallThread implements CallHost {
   get writable(): boolean {
     return this.status.writable;
   }
-  get redactionFailures(): number {
-    return this.status.redactionFailures;
+  /** As of the thread's last message (each update and reply carries them). */
+  get stats(): IngestStats {
+    return this.status.stats;
   }
 
   /** Drains and closes the worker's write-behind and database, then ends the thread. */

@@ -12,6 +12,18 @@ import type { Logger } from 'pino';
 import { isUnavailable } from '../store/index.ts';
 import { realTimers, type Service, type Timers } from './service.ts';
 
+/** Commits since start, for `GET /metrics`. */
+export interface CommitStats {
+  /** Commits that succeeded. */
+  commits: number;
+  /** Document versions those commits wrote (versions of one document in one commit count once each). */
+  mutationsCommitted: number;
+  /** Commits that failed: an outage, or rows the database refused. */
+  failedCommits: number;
+  /** Seconds spent committing, successful or not. */
+  commitSeconds: number;
+}
+
 interface Group {
   mutations: readonly Mutation[];
   resolve: () => void;
@@ -49,6 +61,12 @@ export class WriteBehind implements Service {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly timers: Timers;
+  readonly stats: CommitStats = {
+    commits: 0,
+    mutationsCommitted: 0,
+    failedCommits: 0,
+    commitSeconds: 0,
+  };
 
   constructor(private readonly options: WriteBehindOptions) {
     this.flushIntervalMs = options.flushIntervalMs ?? 10;
@@ -123,7 +141,7 @@ export class WriteBehind implements Service {
     const retried = this.retry;
     const mutations = [...retried, ...groups.flatMap((g) => g.mutations)];
     try {
-      await this.options.commit(mutations);
+      await this.commit(mutations);
       this.retry = [];
       if (!this.healthy) this.options.logger.info('database is back; commits resumed');
       this.healthy = true;
@@ -156,7 +174,7 @@ export class WriteBehind implements Service {
         ...groups,
       ]) {
         try {
-          await this.options.commit(group.mutations);
+          await this.commit(group.mutations);
           group.resolve();
         } catch (groupError) {
           this.options.logger.error(
@@ -166,6 +184,21 @@ export class WriteBehind implements Service {
           group.reject(groupError);
         }
       }
+    }
+  }
+
+  /** One commit, counted and timed. */
+  private async commit(mutations: readonly Mutation[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.options.commit(mutations);
+      this.stats.commits += 1;
+      this.stats.mutationsCommitted += mutations.length;
+    } catch (error) {
+      this.stats.failedCommits += 1;
+      throw error;
+    } finally {
+      this.stats.commitSeconds += (performance.now() - started) / 1000;
     }
   }
 

@@ -325,6 +325,18 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Calls that at least one connection follows now. */
+  get followedCalls(): number {
+    let count = 0;
+    for (const key of this.watchers.keys()) if (callIdOf(key) !== undefined) count += 1;
+    return count;
+  }
+
+  /** Connections following the wallboard now. */
+  get wallboardFollowers(): number {
+    return this.watchers.get('wallboard')?.size ?? 0;
+  }
+
   private onUpdate(update: CallUpdate): void {
     // A long turn sends what has waited long enough before it queues more: the pass at the
     // end of the turn then finds only what came since.

@@ -15,6 +15,16 @@ import { Session, type SessionOptions } from './session.ts';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Supervisor sockets opened, and closed by close code (either side's), since start: for /metrics. */
+export interface RealtimeCounts {
+  opened: number;
+  closed: Map<number, number>;
+}
+
+export function newRealtimeCounts(): RealtimeCounts {
+  return { opened: 0, closed: new Map() };
+}
+
 export interface RealtimeOptions {
   hub: Hub;
   access: Access;
@@ -28,6 +38,7 @@ export interface RealtimeOptions {
   timers?: Timers;
   /** Milliseconds since the epoch (credential expiry is measured against it). */
   clock?: () => number;
+  counts?: RealtimeCounts;
 }
 
 export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
@@ -39,6 +50,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
    * second, not a thousand per heartbeat.
    */
   const recheckMaxAgeMs = Math.min(1_000, heartbeatMs);
+  const counts = options.counts ?? newRealtimeCounts();
 
   /** Who may watch: signed in (not on a one-time password) with the calls:watch permission. */
   function mayWatch(principal: Principal): Principal {
@@ -78,6 +90,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         },
       },
       (socket: WebSocket, request) => {
+        counts.opened += 1;
         let session: Session | undefined;
         const sink = {
           send: (text: string) => socket.send(text),
@@ -193,7 +206,8 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           });
         });
 
-        socket.on('close', () => {
+        socket.on('close', (code: number) => {
+          counts.closed.set(code, (counts.closed.get(code) ?? 0) + 1);
           clearTimeout(beatTimer); // the first beat's timeout or the interval after it
           if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
           if (expiryTimer !== undefined) timers.clearTimeout(expiryTimer);

@@ -273,8 +273,8 @@ function Keys({ onSecret, onChange }: { onSecret: (s: Secret) => void; onChange:
       <h2 id="keys-title">API keys</h2>
       <p className="muted small">
         For machines: <strong>ingest</strong> for the voice pipeline, <strong>manage</strong> for
-        campaign automation, <strong>monitor</strong> for a wallboard screen. Keys see every
-        campaign.
+        campaign automation, <strong>monitor</strong> for a wallboard screen,{' '}
+        <strong>metrics</strong> for a Prometheus server. Keys see every campaign.
       </p>
       <ErrorLine error={error ?? failure} />
       <table className="admin-table">
