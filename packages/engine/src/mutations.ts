@@ -45,6 +45,23 @@ export interface OutboxRecord {
 /** A note, bookmark or flag kept after the live rows expire (its `_id` is the action's). */
 export type AnnotationRecord = Omit<Annotation, 'id'> & { _id: string; _creationTime: number };
 
+/**
+ * An audit log entry written in the same commit as the change it records (a supervisor's
+ * action), so that both land or neither does. The server makes it; the engine never does.
+ */
+export interface AuditRecord {
+  _id: string;
+  _creationTime: number;
+  at: number;
+  event: string;
+  actorKind: string;
+  actorId?: string;
+  actorName?: string;
+  target?: string;
+  detail?: Record<string, unknown>;
+  ip?: string;
+}
+
 export interface WritableDocuments {
   liveCalls: LiveCall;
   liveTranscripts: LiveTranscript;
@@ -61,6 +78,7 @@ export interface WritableDocuments {
   callEvents: CallEventRecord;
   outbox: OutboxRecord;
   callAnnotations: AnnotationRecord;
+  auditLog: AuditRecord;
 }
 export type WritableTable = keyof WritableDocuments;
 
@@ -79,4 +97,5 @@ export const WRITE_ORDER: readonly WritableTable[] = [
   'callEvents',
   'callAnalytics',
   'transcriptArchive',
+  'auditLog',
 ];

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
-import { auditLog, sessions as sessionsTable, users as usersTable } from '../src/store/schema.ts';
+import {
+  auditLog,
+  callAnnotations,
+  sessions as sessionsTable,
+  supervisorActions,
+  users as usersTable,
+} from '../src/store/schema.ts';
 import { EarshotError } from '@earshot/protocol';
 import { UserStore } from '../src/auth/users.ts';
 import { DATABASE_KINDS, openTestStore, postgresAvailable } from './support/databases.ts';
@@ -527,11 +533,30 @@ for (const kind of DATABASE_KINDS) {
           role: 'viewer',
           campaignIds: [],
         });
-        // The audit log refuses entries about anything named "audit-fails…".
+        // Signed in, and a call started, before the log starts refusing.
+        const leaver = await signedInUser(earshot, base, {
+          username: 'audit-fails-out',
+          role: 'viewer',
+        });
+        const signingIn = await earshot.users.create({
+          username: 'audit-fails-in',
+          displayName: 'Sign-in',
+          role: 'viewer',
+          campaignIds: [],
+        });
+        const call = await fetch(`${base}/api/v1/calls`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(startRequest('audit-fails-call')),
+        });
+        expect(call.status).toBe(201);
+        const callRowId = ((await call.json()) as { call: { _id: string } }).call._id;
+        // The audit log refuses entries about, or made by, anything named "audit-fails…".
         await earshot.store.database.db.execute(sql`
           CREATE FUNCTION refuse_audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN
-            IF NEW.target LIKE 'audit-fails%' OR NEW.detail->>'name' LIKE 'audit-fails%' THEN
+            IF NEW.target LIKE 'audit-fails%' OR NEW.detail->>'name' LIKE 'audit-fails%'
+               OR NEW.actor_name LIKE 'audit-fails%' THEN
               RAISE EXCEPTION 'audit entry refused';
             END IF;
             RETURN NEW;
@@ -555,13 +580,43 @@ for (const kind of DATABASE_KINDS) {
             cookie: admin.cookie,
             body: JSON.stringify({ displayName: 'After' }),
           });
-          for (const response of [user, key, campaign, update]) expect(response.status).toBe(500);
+          // A supervisor's action, a sign-in and a sign-out.
+          const action = await post('/calls/audit-fails-call/actions', {
+            action: 'ADD_NOTE',
+            details: 'kept only with its entry',
+          });
+          const signedIn = await signIn(base, 'audit-fails-in', signingIn.password);
+          const signedOut = await api('/session', { method: 'DELETE', cookie: leaver.cookie });
+          for (const response of [user, key, campaign, update, action, signedIn, signedOut])
+            expect(response.status).toBe(500);
 
           // Nothing was created.
           expect((await earshot.users.list()).map((u) => u.username)).not.toContain('audit-fails');
           expect((await earshot.keys.list()).map((k) => k.name)).not.toContain('audit-fails');
           expect(await earshot.store.campaigns.findByName('audit-fails')).toBeUndefined();
           expect((await earshot.users.get('audit-fails-later')).displayName).toBe('Before');
+          // No action row, no annotation: nothing for the platform or the notes search.
+          const db = earshot.store.database.db;
+          expect(
+            await db
+              .select()
+              .from(supervisorActions)
+              .where(eq(supervisorActions.liveCallId, callRowId)),
+          ).toEqual([]);
+          expect(
+            await db
+              .select()
+              .from(callAnnotations)
+              .where(eq(callAnnotations.callId, 'audit-fails-call')),
+          ).toEqual([]);
+          // No session was opened, and the one that stayed open still works.
+          expect(
+            await db
+              .select()
+              .from(sessionsTable)
+              .where(eq(sessionsTable.userId, signingIn.user.id)),
+          ).toEqual([]);
+          expect((await api('/session', { cookie: leaver.cookie })).status).toBe(200);
 
           // A change that the log accepts still commits with its entry.
           const kept = await post('/users', {

@@ -268,6 +268,30 @@ describeEachDatabase('data model', (store) => {
     expect(await store().calls.read(other._id)).toBeUndefined();
   });
 
+  it('writes an audit entry with its change, and a retried commit leaves the entry as it was', async () => {
+    const mutations = new MutationStore(store().database);
+    const entry = {
+      _id: randomUUID(),
+      _creationTime: Date.now(),
+      at: Date.now(),
+      event: 'supervisor_action',
+      actorKind: 'user',
+      actorId: 'u-1',
+      actorName: 'Dana',
+      target: 'call-1',
+      detail: { action: 'ADD_NOTE' },
+    };
+    await mutations.commit([{ table: 'auditLog', doc: entry }]);
+    // The same commit again (its reply was lost, say): the append-only log is not updated,
+    // which its trigger would refuse, and the statement succeeds.
+    await mutations.commit([{ table: 'auditLog', doc: { ...entry, actorName: 'Changed' } }]);
+    const rows = await selectRows<{ actor_name: string }>(
+      store().database.db,
+      sql`select actor_name from audit_log where id = ${entry._id}`,
+    );
+    expect(rows).toEqual([{ actor_name: 'Dana' }]);
+  });
+
   it('rewrites busy per-call rows in place: a live call updated every commit does not grow its table', async () => {
     // As the write-behind does: each commit upserts the latest version of every call that
     // changed. With full pages each new version lands on a fresh page (the table grew from 32

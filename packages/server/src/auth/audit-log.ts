@@ -19,6 +19,19 @@ export interface AuditInput {
   ip?: string;
 }
 
+/** The row of an entry, as the table holds it (its `_id` and `_creationTime` aside). */
+export function auditRow(input: AuditInput, at: number) {
+  return {
+    at,
+    event: input.event,
+    actorKind: input.actor?.kind ?? 'anonymous',
+    ...(input.actor ? { actorId: input.actor.id, actorName: input.actor.name } : {}),
+    ...(input.target !== undefined ? { target: input.target } : {}),
+    ...(input.detail !== undefined ? { detail: input.detail } : {}),
+    ...(input.ip !== undefined ? { ip: input.ip } : {}),
+  };
+}
+
 export class AuditLog {
   constructor(
     private readonly db: Db,
@@ -34,17 +47,7 @@ export class AuditLog {
    */
   async record(input: AuditInput, db: Db = this.db): Promise<void> {
     try {
-      await insertMany(db, auditLog, [
-        {
-          at: this.clock(),
-          event: input.event,
-          actorKind: input.actor?.kind ?? 'anonymous',
-          ...(input.actor ? { actorId: input.actor.id, actorName: input.actor.name } : {}),
-          ...(input.target !== undefined ? { target: input.target } : {}),
-          ...(input.detail !== undefined ? { detail: input.detail } : {}),
-          ...(input.ip !== undefined ? { ip: input.ip } : {}),
-        },
-      ]);
+      await insertMany(db, auditLog, [auditRow(input, this.clock())]);
     } catch (error) {
       this.logger.error({ err: error, event: input.event }, 'audit entry not written');
       throw error;

@@ -270,9 +270,11 @@ export class UserStore {
    * Checks a password and opens a session. Unknown users, wrong passwords and disabled users
    * get the same answer in about the same time.
    */
+  /** Opens a session; `also` commits with it (its audit entry). */
   async signIn(
     username: string,
     password: string,
+    also?: AlsoWrite<{ principal: Principal; user: UserInfo }>,
   ): Promise<{ token: string; principal: Principal; user: UserInfo }> {
     const row = await this.findByUsername(username.toLowerCase());
     const ok = row
@@ -281,16 +283,23 @@ export class UserStore {
     if (!row || !ok || row.disabledAt !== null) throw unauthorized('Wrong username or password');
     const token = `ess_${randomBytes(32).toString('base64url')}`;
     const now = this.now();
-    const [session] = await insertMany(this.db, sessions, [
-      {
-        tokenHash: sha256(token),
-        userId: row._id,
-        createdAt: now,
-        expiresAt: now + this.options.sessionMs,
-      },
-    ]);
     const user = toInfo(row);
-    return { token, principal: userPrincipal(user, session!), user };
+    const opened = await writeWith(
+      this.database,
+      async (db) => {
+        const [session] = await insertMany(db, sessions, [
+          {
+            tokenHash: sha256(token),
+            userId: row._id,
+            createdAt: now,
+            expiresAt: now + this.options.sessionMs,
+          },
+        ]);
+        return { principal: userPrincipal(user, session!), user };
+      },
+      also,
+    );
+    return { token, ...opened };
   }
 
   /** The principal a session token stands for, or a 401 (unknown, ended, expired, disabled). */
@@ -309,10 +318,16 @@ export class UserStore {
     return userPrincipal(toInfo(found.user), found.session);
   }
 
-  /** Ends one session (sign-out). */
-  async endSession(sessionId: string): Promise<void> {
-    await query(() =>
-      this.db.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions._id, sessionId)),
+  /** Ends one session (sign-out); `also` commits with it (its audit entry). */
+  async endSession(sessionId: string, also?: AlsoWrite<void>): Promise<void> {
+    await writeWith(
+      this.database,
+      async (db) => {
+        await query(() =>
+          db.update(sessions).set({ revokedAt: this.now() }).where(eq(sessions._id, sessionId)),
+        );
+      },
+      also,
     );
     this.options.revocations?.revoke(sessionId);
   }

@@ -129,14 +129,6 @@ export class Access {
     }
   }
 
-  /** Records what the request's principal did, from the request's address. */
-  async record(
-    request: FastifyRequest,
-    entry: Pick<AuditInput, 'event' | 'target' | 'detail'>,
-  ): Promise<void> {
-    await this.deps.audit.record({ ...entry, actor: request.principal!, ip: request.ip });
-  }
-
   /**
    * The audit entry of a change, for the store to write in the change's own transaction
    * (AlsoWrite): the change and its entry commit together, or neither does.

@@ -47,15 +47,26 @@ export function sessionRoutes({
       signInCeiling?.take('sign-in');
       let signedInAs;
       try {
-        signedInAs = await users.signIn(username, body.password);
+        // The session and its sign_in entry commit together.
+        signedInAs = await users.signIn(
+          username,
+          body.password,
+          audit.recordWith(({ principal }) => ({
+            event: 'sign_in',
+            actor: principal,
+            target: username,
+            ip: request.ip,
+          })),
+        );
       } catch (error) {
-        // Only a real account's name: what was typed may be a password in the wrong field.
-        const target = (await users.exists(username)) ? username : '(unknown user)';
-        await audit.record({ event: 'sign_in_failed', target, ip: request.ip });
+        if (error instanceof EarshotError && error.kind === 'unauthorized') {
+          // Only a real account's name: what was typed may be a password in the wrong field.
+          const target = (await users.exists(username)) ? username : '(unknown user)';
+          await audit.record({ event: 'sign_in_failed', target, ip: request.ip });
+        }
         throw error;
       }
       const { token, principal } = signedInAs;
-      await audit.record({ event: 'sign_in', actor: principal, target: username, ip: request.ip });
       setSessionCookie(request, reply, token, principal.expiresAt!, clock());
       return describe(principal);
     });
@@ -64,8 +75,10 @@ export function sessionRoutes({
 
     app.delete('/session', { preHandler: signedIn }, async (request, reply) => {
       const principal = userOnly(request);
-      await users.endSession(principal.credentialId);
-      await access.record(request, { event: 'sign_out' });
+      await users.endSession(
+        principal.credentialId,
+        access.recordWith(request, () => ({ event: 'sign_out' })),
+      );
       clearSessionCookie(reply);
       return reply.code(204).send();
     });

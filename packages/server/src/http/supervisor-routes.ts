@@ -25,18 +25,17 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
         await access.refused(request, error, principal, `act:${body.action}`);
         throw error;
       }
-      const action = await calls.act(callId, {
-        supervisorId: principal.id,
-        supervisorName: principal.name,
-        action: body.action,
-        ...(body.details !== undefined ? { details: body.details } : {}),
-      });
-      // Who did what to which call; never the details, which may quote the customer.
-      await access.record(request, {
-        event: 'supervisor_action',
-        target: callId,
-        detail: { action: action.action, actionId: action._id },
-      });
+      // The audit entry commits with the action (CallService.act).
+      const action = await calls.act(
+        callId,
+        {
+          supervisorId: principal.id,
+          supervisorName: principal.name,
+          action: body.action,
+          ...(body.details !== undefined ? { details: body.details } : {}),
+        },
+        { actor: { kind: principal.kind, id: principal.id, name: principal.name }, ip: request.ip },
+      );
       return reply.code(201).send({ action });
     });
 

@@ -4,6 +4,7 @@
 // thread for snapshots. Everything here is plain data, so it can cross a thread.
 import type { OutsideAdvice, SupervisorActionInput } from '@earshot/engine';
 import type {
+  AuditEntry,
   CallSnapshot,
   EndReason,
   EventBatchResponse,
@@ -41,6 +42,12 @@ export interface IngestStats extends CommitStats {
   redactionFailures: number;
 }
 
+/** Who acted, and from where: the action's audit entry is written in the action's own commit. */
+export interface ActionAudit {
+  actor: { kind: AuditEntry['actorKind']; id: string; name: string };
+  ip?: string;
+}
+
 export type ActionDelivery = NonNullable<SupervisorAction['delivery']>;
 
 export interface CallHost extends SnapshotSource {
@@ -49,7 +56,8 @@ export interface CallHost extends SnapshotSource {
   ingest(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse>;
   /** Parses, validates and applies one streaming frame; never rejects. */
   ingestFrame(callId: string, text: string): Promise<StreamAnswer>;
-  act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction>;
+  /** Records a supervisor's action; with `audit`, its `supervisor_action` entry commits with it. */
+  act(callId: string, input: SupervisorActionInput, audit?: ActionAudit): Promise<SupervisorAction>;
   recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void>;
   end(callId: string, reason: EndReason): Promise<LiveCall>;
   /** The whole call as held now (transcripts in order), or undefined. */

@@ -44,7 +44,15 @@ import type { Logger } from 'pino';
 import { WriteBehind } from '../jobs/write-behind.ts';
 import { MutationStore } from '../store/mutation-store.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
-import type { ActionDelivery, CallHost, IngestStats, StreamAnswer, TickPart } from './call-host.ts';
+import { auditRow } from '../auth/audit-log.ts';
+import type {
+  ActionAudit,
+  ActionDelivery,
+  CallHost,
+  IngestStats,
+  StreamAnswer,
+  TickPart,
+} from './call-host.ts';
 import { toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
@@ -345,16 +353,41 @@ export class CallService implements CallHost {
 
   /**
    * Records a supervisor's action on a call held by this process (live, or ended within
-   * retention), and resolves with the row once it is committed.
+   * retention), and resolves with the row once it is committed. The audit entry is one more
+   * row of the same commit: the action, its outbox row and its entry land together or not at
+   * all, so no action reaches the voice platform unrecorded.
    */
-  async act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction> {
+  async act(
+    callId: string,
+    input: SupervisorActionInput,
+    audit?: ActionAudit,
+  ): Promise<SupervisorAction> {
     this.ensureWritable();
+    const ctx = this.context();
     const result = recordSupervisorAction(
       this.get(callId),
       { ...input, deliver: this.options.platformConfigured ?? false },
-      this.context(),
+      ctx,
     );
-    await this.commit(callId, result.state, result.mutations);
+    const mutations = result.mutations;
+    if (audit) {
+      // Who did what to which call; never the details, which may quote the customer.
+      const entry = auditRow(
+        {
+          event: 'supervisor_action',
+          actor: audit.actor,
+          target: callId,
+          detail: { action: result.action.action, actionId: result.action._id },
+          ...(audit.ip !== undefined ? { ip: audit.ip } : {}),
+        },
+        ctx.now,
+      );
+      mutations.push({
+        table: 'auditLog',
+        doc: { _id: ctx.newId(), _creationTime: ctx.now, ...entry },
+      });
+    }
+    await this.commit(callId, result.state, mutations);
     return result.action;
   }
 

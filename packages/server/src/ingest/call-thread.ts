@@ -28,7 +28,14 @@ import {
 import type { Logger } from 'pino';
 import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
 import type { DatabaseTarget } from '../store/index.ts';
-import type { ActionDelivery, CallHost, IngestStats, StreamAnswer, TickPart } from './call-host.ts';
+import type {
+  ActionAudit,
+  ActionDelivery,
+  CallHost,
+  IngestStats,
+  StreamAnswer,
+  TickPart,
+} from './call-host.ts';
 
 /** What the worker is started with (plain data: it crosses the thread). */
 export interface CallThreadSettings {
@@ -277,8 +284,12 @@ export class CallThread implements CallHost {
   ingestFrame(callId: string, text: string): Promise<StreamAnswer> {
     return this.call('ingestFrame', callId, text);
   }
-  act(callId: string, input: SupervisorActionInput): Promise<SupervisorAction> {
-    return this.call('act', callId, input);
+  act(
+    callId: string,
+    input: SupervisorActionInput,
+    audit?: ActionAudit,
+  ): Promise<SupervisorAction> {
+    return this.call('act', callId, input, audit);
   }
   recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void> {
     return this.call('recordDelivery', callId, actionId, delivery);

@@ -24,7 +24,15 @@ const TABLES: Record<WritableTable, PgTable> = {
   callAnnotations: schema.callAnnotations,
   callAnalytics: schema.callAnalytics,
   transcriptArchive: schema.transcriptArchive,
+  auditLog: schema.auditLog,
 };
+
+/**
+ * Tables whose rows are never changed once written: a row that exists already (a commit
+ * retried after its reply was lost) is left as it is. The audit log's trigger refuses any
+ * UPDATE, which an upsert of an existing row would be.
+ */
+const APPEND_ONLY = new Set<WritableTable>(['auditLog']);
 
 /**
  * Keeps the last version of each document, grouped by table in write order (parents first).
@@ -58,7 +66,11 @@ export class MutationStore {
     const groups = coalesce(mutations);
     if (groups.length === 0) return;
     const statements = groups.map(([table, docs]) =>
-      insertStatement(TABLES[table], docs as Array<Record<string, unknown>>, { upsert: true }),
+      insertStatement(
+        TABLES[table],
+        docs as Array<Record<string, unknown>>,
+        APPEND_ONLY.has(table) ? { keepExisting: true } : { upsert: true },
+      ),
     );
     const last = statements.pop()!;
     const statement =

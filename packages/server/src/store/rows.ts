@@ -55,6 +55,7 @@ interface ColumnPlan {
   /** The column definition list of json_to_recordset: document key and SQL type. */
   recordset: string;
   upsert: string;
+  keepExisting: string;
 }
 const plans = new WeakMap<PgTable, ColumnPlan>();
 
@@ -71,6 +72,7 @@ function planOf(table: PgTable): ColumnPlan {
       .filter((name) => name !== '"id"' && name !== '"creation_time"')
       .map((name) => `${name} = excluded.${name}`)
       .join(', ')}`,
+    keepExisting: ' on conflict ("id") do nothing',
   };
   plans.set(table, plan);
   return plan;
@@ -84,10 +86,12 @@ function planOf(table: PgTable): ColumnPlan {
 export function insertStatement(
   table: PgTable,
   rows: ReadonlyArray<Record<string, unknown>>,
-  options: { upsert?: boolean } = {},
+  /** upsert: replace a row whose `_id` exists; keepExisting: leave it and skip the new one. */
+  options: { upsert?: boolean; keepExisting?: boolean } = {},
 ): SQL {
   const plan = planOf(table);
-  return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from json_to_recordset(${sql.param(JSON.stringify(rows))}::json) as u(${sql.raw(plan.recordset)})${sql.raw(options.upsert ? plan.upsert : '')}`;
+  const conflict = options.upsert ? plan.upsert : options.keepExisting ? plan.keepExisting : '';
+  return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from json_to_recordset(${sql.param(JSON.stringify(rows))}::json) as u(${sql.raw(plan.recordset)})${sql.raw(conflict)}`;
 }
 
 /** A stored row as a seed document: optional fields are absent rather than null. */
