@@ -467,8 +467,6 @@ export function applyEvents(
     draft.mutations.push({
       table: 'callEvents',
       doc: {
-        _id: ctx.newId(),
-        _creationTime: ctx.now,
         liveCallId: draft.call._id,
         seq: event.seq,
         type: event.type,

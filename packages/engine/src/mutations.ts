@@ -17,10 +17,11 @@ import type {
 } from '@earshot/protocol';
 import { CALL_TABLES } from '@earshot/protocol';
 
-/** One accepted event of a call, kept so replays are recognised after a restart. */
+/**
+ * One accepted event of a call, kept so replays are recognised after a restart. Identified by
+ * (liveCallId, seq), not by an `_id`: written once per event, never changed.
+ */
 export interface CallEventRecord {
-  _id: string;
-  _creationTime: number;
   liveCallId: string;
   seq: number;
   type: string;

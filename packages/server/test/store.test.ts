@@ -268,7 +268,7 @@ describeEachDatabase('data model', (store) => {
     expect(await store().calls.read(other._id)).toBeUndefined();
   });
 
-  it('writes an audit entry with its change, and a retried commit leaves the entry as it was', async () => {
+  it('leaves audit entries and event rows as they were when a commit is retried', async () => {
     const mutations = new MutationStore(store().database);
     const entry = {
       _id: randomUUID(),
@@ -290,6 +290,28 @@ describeEachDatabase('data model', (store) => {
       sql`select actor_name from audit_log where id = ${entry._id}`,
     );
     expect(rows).toEqual([{ actor_name: 'Dana' }]);
+
+    // Event rows are identified by call and seq: a retried commit keeps the first of each.
+    const call = { _id: randomUUID(), _creationTime: Date.now(), ...make.liveCallFields() };
+    const event = (seq: number, hash: string): Mutation => ({
+      table: 'callEvents',
+      doc: { liveCallId: call._id, seq, type: 'audio', hash, receivedAt: 1 },
+    });
+    await mutations.commit([
+      { table: 'liveCalls', doc: call } as Mutation,
+      event(1, 'a'),
+      event(2, 'b'),
+    ]);
+    await mutations.commit([event(2, 'b'), event(3, 'c')]);
+    const events = await selectRows<{ seq: number; hash: string }>(
+      store().database.db,
+      sql`select seq, hash from call_events where live_call_id = ${call._id} order by seq`,
+    );
+    expect(events).toEqual([
+      { seq: 1, hash: 'a' },
+      { seq: 2, hash: 'b' },
+      { seq: 3, hash: 'c' },
+    ]);
   });
 
   it('rewrites busy per-call rows in place: a live call updated every commit does not grow its table', async () => {

@@ -253,8 +253,6 @@ export class CallService implements CallHost {
     const startRecord: Mutation = {
       table: 'callEvents',
       doc: {
-        _id: ctx.newId(),
-        _creationTime: ctx.now,
         liveCallId: state.snapshot.liveCall._id,
         seq: START_SEQ,
         type: 'start',

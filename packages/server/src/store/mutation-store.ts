@@ -28,11 +28,21 @@ const TABLES: Record<WritableTable, PgTable> = {
 };
 
 /**
- * Tables whose rows are never changed once written: a row that exists already (a commit
- * retried after its reply was lost) is left as it is. The audit log's trigger refuses any
- * UPDATE, which an upsert of an existing row would be.
+ * Tables whose rows are never changed once written, by the columns that identify a row: a
+ * row that exists already (a commit retried after its reply was lost) is left as it is. The
+ * audit log's trigger refuses any UPDATE, which an upsert of an existing row would be.
  */
-const APPEND_ONLY = new Set<WritableTable>(['auditLog']);
+const APPEND_ONLY: Partial<Record<WritableTable, string>> = {
+  auditLog: '"id"',
+  callEvents: '"live_call_id", "seq"',
+};
+
+/** What identifies a row: its `_id`, or for an event record its call and seq. */
+function keyOf(mutation: Mutation): string {
+  return mutation.table === 'callEvents'
+    ? `${mutation.doc.liveCallId}:${mutation.doc.seq}`
+    : mutation.doc._id;
+}
 
 /**
  * Keeps the last version of each document, grouped by table in write order (parents first).
@@ -41,10 +51,10 @@ const APPEND_ONLY = new Set<WritableTable>(['auditLog']);
  */
 export function coalesce(mutations: readonly Mutation[]): Array<[WritableTable, object[]]> {
   const byTable = new Map<WritableTable, Map<string, object>>();
-  for (const { table, doc } of mutations) {
-    let docs = byTable.get(table);
-    if (!docs) byTable.set(table, (docs = new Map()));
-    docs.set(doc._id, doc);
+  for (const mutation of mutations) {
+    let docs = byTable.get(mutation.table);
+    if (!docs) byTable.set(mutation.table, (docs = new Map()));
+    docs.set(keyOf(mutation), mutation.doc);
   }
   return WRITE_ORDER.flatMap((table) => {
     const docs = byTable.get(table);
@@ -69,7 +79,7 @@ export class MutationStore {
       insertStatement(
         TABLES[table],
         docs as Array<Record<string, unknown>>,
-        APPEND_ONLY.has(table) ? { keepExisting: true } : { upsert: true },
+        APPEND_ONLY[table] ? { keepExisting: APPEND_ONLY[table] } : { upsert: true },
       ),
     );
     const last = statements.pop()!;

@@ -55,7 +55,6 @@ interface ColumnPlan {
   /** The column definition list of json_to_recordset: document key and SQL type. */
   recordset: string;
   upsert: string;
-  keepExisting: string;
 }
 const plans = new WeakMap<PgTable, ColumnPlan>();
 
@@ -72,7 +71,6 @@ function planOf(table: PgTable): ColumnPlan {
       .filter((name) => name !== '"id"' && name !== '"creation_time"')
       .map((name) => `${name} = excluded.${name}`)
       .join(', ')}`,
-    keepExisting: ' on conflict ("id") do nothing',
   };
   plans.set(table, plan);
   return plan;
@@ -86,11 +84,18 @@ function planOf(table: PgTable): ColumnPlan {
 export function insertStatement(
   table: PgTable,
   rows: ReadonlyArray<Record<string, unknown>>,
-  /** upsert: replace a row whose `_id` exists; keepExisting: leave it and skip the new one. */
-  options: { upsert?: boolean; keepExisting?: boolean } = {},
+  /**
+   * upsert: replace a row whose `_id` exists. keepExisting: the columns that identify a row
+   * (`'"id"'`); one that exists is left as it is and the new one skipped.
+   */
+  options: { upsert?: boolean; keepExisting?: string } = {},
 ): SQL {
   const plan = planOf(table);
-  const conflict = options.upsert ? plan.upsert : options.keepExisting ? plan.keepExisting : '';
+  const conflict = options.upsert
+    ? plan.upsert
+    : options.keepExisting
+      ? ` on conflict (${options.keepExisting}) do nothing`
+      : '';
   return sql`insert into ${table} (${sql.raw(plan.head)}) select ${sql.raw(plan.selectList)} from json_to_recordset(${sql.param(JSON.stringify(rows))}::json) as u(${sql.raw(plan.recordset)})${sql.raw(conflict)}`;
 }
 

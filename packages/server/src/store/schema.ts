@@ -45,6 +45,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
   uuid,
@@ -411,19 +412,20 @@ export const sentimentAnalysis = pgTable(
 /**
  * Every event a call has accepted, by its per-call seq, with a hash of its body: a replay is
  * recognised (and acknowledged) after a restart, and the same seq with another body refused.
- * Deleted with the live call.
+ * Deleted with the live call. Keyed by (call, seq) and nothing else: one row per event makes
+ * this the busiest table, and a random `_id` beside that key was a second index to write on
+ * every event (decision 0029).
  */
 export const callEvents = pgTable(
   'call_events',
   {
-    ...documentColumns(),
     liveCallId: liveCallReference(),
     seq: doublePrecision().notNull(),
     type: text().notNull(),
     hash: text().notNull(),
     receivedAt: doublePrecision().notNull(),
   },
-  (t) => [uniqueIndex('call_events_by_call_seq').on(t.liveCallId, t.seq)],
+  (t) => [primaryKey({ name: 'call_events_pkey', columns: [t.liveCallId, t.seq] })],
 );
 
 /** API keys: only a SHA-256 of the secret is stored; the key is shown once at creation. */
