@@ -1,9 +1,10 @@
 // The embedded database on its own thread: statements run there, not on the main thread; its
 // one connection keeps a transaction to itself; a crash of the thread is reported, and what
 // the callers see meanwhile is "unavailable" (503), as when PostgreSQL is down.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { createEarshot } from '../src/server.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { isUnavailable } from '../src/store/database-errors.ts';
-import { startPgliteThread } from '../src/store/pglite-thread.ts';
+import { removeStaleSocketDirs, startPgliteThread } from '../src/store/pglite-thread.ts';
 import pg from 'pg';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 
@@ -114,6 +115,38 @@ describe('the embedded database thread', () => {
     );
     expect(missingFile).toMatchObject({ code: 'ENOENT' });
     expect(isUnavailable(missingFile)).toBe(false);
+  });
+
+  it('removes the socket directories of processes that are gone (a kill -9 leaves one)', async () => {
+    // A process that has exited: its pid is free.
+    const child = spawn(process.execPath, ['-e', '0']);
+    const deadPid = child.pid!;
+    await new Promise((resolve) => child.once('exit', resolve));
+    const parent = await mkdtemp(join(tmpdir(), 'earshot-stale-'));
+    try {
+      const stale = `earshot-db-${deadPid}-abc123`;
+      const mine = `earshot-db-${process.pid}-def456`;
+      for (const name of [stale, mine, 'earshot-db-old789', 'unrelated'])
+        await mkdir(join(parent, name));
+      await writeFile(join(parent, stale, '.s.PGSQL.5432'), '');
+      expect(removeStaleSocketDirs(parent)).toEqual([stale]);
+      expect((await readdir(parent)).sort()).toEqual(
+        ['earshot-db-old789', mine, 'unrelated'].sort(),
+      );
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+
+    // Starting the thread sweeps the real temporary directory and names its own by pid.
+    const leftBehind = join(tmpdir(), `earshot-db-${deadPid}-zzz999`);
+    await mkdir(leftBehind);
+    const thread = await startPgliteThread(undefined);
+    try {
+      expect((await readdir(tmpdir())).includes(basename(leftBehind))).toBe(false);
+      expect(basename(thread.connection.host)).toMatch(new RegExp(`^earshot-db-${process.pid}-`));
+    } finally {
+      await thread.close();
+    }
   });
 
   it('never reports a clean close as a crash', async () => {

@@ -5,7 +5,7 @@
 // protocol on a Unix socket in a private directory; the main thread reaches it through
 // node-postgres, the driver it already uses for PostgreSQL, so both databases share one query
 // path.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -25,6 +25,38 @@ const WORKER_URL = new URL('./pglite-thread-worker.js', import.meta.url);
 
 /** node-postgres reaches a Unix socket as `<host directory>/.s.PGSQL.<port>`. */
 const SOCKET_PORT = 5432;
+
+/** Socket directories are named for their process: `earshot-db-<pid>-<random>`. */
+const SOCKET_DIR = /^earshot-db-(\d+)-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process
+  }
+}
+
+/**
+ * Removes the socket directories of processes that are gone. A clean close removes its own;
+ * a process killed with -9 cannot, and left one behind in the temporary directory per start.
+ * Only this user's directories can be removed (mkdtemp makes them 0700); others are skipped.
+ */
+export function removeStaleSocketDirs(parent: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(parent)) {
+    const pid = SOCKET_DIR.exec(name)?.[1];
+    if (pid === undefined || alive(Number(pid))) continue;
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // not ours, or gone already
+    }
+  }
+  return removed;
+}
 
 export interface PgliteThread {
   /** The thread itself (a test ends it to check that a crash is reported). */
@@ -47,8 +79,9 @@ export interface PgliteThread {
  * const pool = new pg.Pool({ ...thread.connection, max: 1 });
  */
 export async function startPgliteThread(dataDir: string | undefined): Promise<PgliteThread> {
+  removeStaleSocketDirs();
   // mkdtemp makes the directory readable by this user only: no other user reaches the socket.
-  const socketDir = mkdtempSync(join(tmpdir(), 'earshot-db-'));
+  const socketDir = mkdtempSync(join(tmpdir(), `earshot-db-${process.pid}-`));
   const settings: PgliteThreadSettings = {
     dataDir,
     socketPath: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`),
