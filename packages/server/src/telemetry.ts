@@ -122,7 +122,7 @@ export class Telemetry {
     );
     total(
       'earshot_committed_mutations_total',
-      'Document versions written by successful commits',
+      'Document versions carried by successful commits (each written once, as its last version)',
       () => calls.stats.mutationsCommitted,
     );
     gauge(

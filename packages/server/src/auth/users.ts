@@ -268,9 +268,9 @@ export class UserStore {
 
   /**
    * Checks a password and opens a session. Unknown users, wrong passwords and disabled users
-   * get the same answer in about the same time.
+   * get the same answer in about the same time. `also` commits with the session (its audit
+   * entry); the password is checked before the transaction opens.
    */
-  /** Opens a session; `also` commits with it (its audit entry). */
   async signIn(
     username: string,
     password: string,

@@ -16,7 +16,10 @@ import { realTimers, type Service, type Timers } from './service.ts';
 export interface CommitStats {
   /** Commits that succeeded. */
   commits: number;
-  /** Document versions those commits wrote (versions of one document in one commit count once each). */
+  /**
+   * Document versions those commits carried. Each counts, though a commit writes only the last
+   * version of each document (MutationStore's coalesce).
+   */
   mutationsCommitted: number;
   /** Commits that failed: an outage, or rows the database refused. */
   failedCommits: number;
