@@ -2,7 +2,7 @@
 // value is read when a scraper asks, from counters and state the services keep anyway, so
 // nothing is added to the path of an event. No call data appears here: labels are statuses
 // and close codes, never call ids, names or campaigns.
-import { CALL_STATUSES } from '@earshot/protocol';
+import { CALL_STATUSES, CLOSE_CODES } from '@earshot/protocol';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CallHost } from './ingest/call-host.ts';
 import type { Hub } from './realtime/hub.ts';
@@ -30,8 +30,19 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-/** Close codes that name something; any other code a client sends counts as "other". */
-const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011, 4400, 4401, 4408]);
+/**
+ * Close codes that name something: the protocol's own and the standard ones a socket ends
+ * with (normal, none given, dropped, too big, server error). Any other code a client sends
+ * counts as "other", so a client cannot make up series.
+ */
+const KNOWN_CLOSE_CODES = new Set<number>([
+  ...Object.values(CLOSE_CODES),
+  1000,
+  1005,
+  1006,
+  1009,
+  1011,
+]);
 
 export class Telemetry {
   private readonly registry = new Registry();
