@@ -15,6 +15,8 @@ import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
 import { AuditLog, type AuditInput } from './auth/audit-log.ts';
 import { UserStore } from './auth/users.ts';
+import { RevocationChannel } from './auth/revocation-channel.ts';
+import { Revocations } from './auth/revocations.ts';
 
 /** How the audit log names changes made from the command line. */
 const CLI_ACTOR = { kind: 'system', id: 'cli', name: 'earshot CLI' } as const;
@@ -27,7 +29,7 @@ function recordAsCli<T>(
   return audit.recordWith((result: T) => ({ ...entry(result), actor: CLI_ACTOR }));
 }
 import { createEarshot, databaseTarget, type Earshot } from './server.ts';
-import { openStore } from './store/index.ts';
+import { openStore, type Store } from './store/index.ts';
 import type { AlsoWrite } from './store/rows.ts';
 import { PlatformReceiver, Simulator } from '@earshot/simulator';
 
@@ -138,6 +140,34 @@ async function migrate(config: Config): Promise<number> {
   return 0;
 }
 
+/**
+ * Revocations made by a command, announced to the servers running on the same PostgreSQL
+ * database: they close the sockets opened with the key or session at once. With the embedded
+ * database no server runs beside the CLI (one process owns the data directory).
+ */
+function announcedRevocations(
+  config: Config,
+  store: Store,
+): { revocations: Revocations; announced: () => Promise<void> } {
+  const revocations = new Revocations();
+  if (!config.databaseUrl) return { revocations, announced: async () => undefined };
+  const channel = new RevocationChannel({
+    url: config.databaseUrl,
+    database: store.database,
+    revocations,
+    logger: createLogger('warn'),
+    listen: false,
+  });
+  channel.start();
+  return {
+    revocations,
+    async announced() {
+      await channel.drain();
+      await channel.stop();
+    },
+  };
+}
+
 async function keys(
   config: Config,
   args: string[],
@@ -145,8 +175,9 @@ async function keys(
 ): Promise<number> {
   const [action, target] = args;
   const store = await openStore(databaseTarget(config));
+  const { revocations, announced } = announcedRevocations(config, store);
   try {
-    const apiKeys = new ApiKeyStore(store.database);
+    const apiKeys = new ApiKeyStore(store.database, Date.now, revocations);
     const audit = new AuditLog(store.database.db, Date.now, createLogger('silent'));
     if (action === 'create') {
       const scopes = flags.scope ?? [];
@@ -215,6 +246,7 @@ async function keys(
     }
     throw error;
   } finally {
+    await announced();
     await store.close();
   }
 }
@@ -233,10 +265,12 @@ async function usersCommand(
 ): Promise<number> {
   const [action, target] = args;
   const store = await openStore(databaseTarget(config));
+  const { revocations, announced } = announcedRevocations(config, store);
   try {
     const users = new UserStore(store.database, {
       clock: Date.now,
       sessionMs: config.sessionHours * 3_600_000,
+      revocations,
     });
     const audit = new AuditLog(store.database.db, Date.now, createLogger('silent'));
     if (action === 'create') {
@@ -332,6 +366,7 @@ async function usersCommand(
     }
     throw error;
   } finally {
+    await announced();
     await store.close();
   }
 }

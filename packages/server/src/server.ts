@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import { AuditLog } from './auth/audit-log.ts';
+import { RevocationChannel } from './auth/revocation-channel.ts';
 import { Revocations } from './auth/revocations.ts';
 import { UserStore } from './auth/users.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -47,6 +48,8 @@ export interface Earshot {
   readonly dispatcher: OutboxDispatcher | undefined;
   readonly bus: RealtimeBus;
   readonly hub: Hub;
+  /** With PostgreSQL: revocations to and from the other processes on the database. */
+  readonly revocationChannel: RevocationChannel | undefined;
   /**
    * Settles if the server can no longer take work and only a restart would help: the call
    * thread (--engine-thread) or the embedded database's thread stopped. Otherwise never.
@@ -119,6 +122,10 @@ export async function createEarshot(
     wallboardHistory: config.realtimeHistory * 20,
   });
   const revocations = new Revocations();
+  const revocationChannel =
+    target.kind === 'postgres'
+      ? new RevocationChannel({ url: target.url, database: store.database, revocations, logger })
+      : undefined;
   const keys = new ApiKeyStore(store.database, clock, revocations);
   const users = new UserStore(store.database, {
     clock,
@@ -172,6 +179,7 @@ export async function createEarshot(
     users,
     audit,
     revocations,
+    revocationChannel,
     hub,
     logger,
     clock,
@@ -191,6 +199,7 @@ export async function createEarshot(
     ...(overrides.realtime ? { realtime: overrides.realtime } : {}),
   });
   writer?.start();
+  revocationChannel?.start();
   sweeper.start();
   ticker.start();
   advisor?.start();
@@ -211,6 +220,7 @@ export async function createEarshot(
     dispatcher,
     bus,
     hub,
+    revocationChannel,
     fatal: Promise.race([
       store.database.lost,
       ...(calls instanceof CallThread ? [calls.lost] : []),
@@ -234,6 +244,8 @@ export async function createEarshot(
       await ticker.drain();
       await sweeper.drain();
       await calls.drain(); // every accepted write is committed (unless the database is gone)
+      await revocationChannel?.drain();
+      await revocationChannel?.stop();
       await ticker.stop();
       await dispatcher?.stop();
       await sweeper.stop();

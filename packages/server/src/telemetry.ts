@@ -14,6 +14,8 @@ export interface TelemetrySources {
   hub: Pick<Hub, 'sessionCount' | 'followedCalls' | 'wallboardFollowers'>;
   realtime: RealtimeCounts;
   database: Pick<Store['database'], 'ping'>;
+  /** With PostgreSQL: the channel that carries revocations between processes. */
+  revocationChannel?: { readonly listening: boolean } | undefined;
 }
 
 let processRegistry: Registry | undefined;
@@ -116,6 +118,14 @@ export class Telemetry {
     gauge('earshot_database_up', '1 if the database answered a ping during this scrape', () =>
       sources.database.ping().then((up) => (up ? 1 : 0)),
     );
+    const channel = sources.revocationChannel;
+    if (channel) {
+      gauge(
+        'earshot_revocation_channel_up',
+        '1 if revocations made by other processes reach this one at once (PostgreSQL LISTEN)',
+        () => (channel.listening ? 1 : 0),
+      );
+    }
     total(
       'earshot_commits_total',
       'Write-behind commits that succeeded',

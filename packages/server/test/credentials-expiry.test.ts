@@ -1,13 +1,14 @@
 // Credentials that stop working stop working everywhere: an expired or revoked key gets 401 on
-// HTTP, and the realtime sockets opened with it are closed with 4401; a read of the key begun
-// before its revocation answers no check made after it. Rate limits per key and per user.
-// (Sessions: sign-in.test.ts.)
+// HTTP, and the realtime and streaming ingest sockets opened with it are closed with 4401; a
+// read of the key begun before its revocation answers no check made after it. Rate limits per
+// key and per user. (Sessions: sign-in.test.ts; other processes: revocation-channel.test.ts.)
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { ApiKeyStore } from '../src/auth/api-keys.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
+import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 import { signedInUser } from './support/users.ts';
 
 describe('expired and revoked credentials', () => {
@@ -171,6 +172,70 @@ describe('expired and revoked credentials', () => {
     await earshot.keys.revoke(info.id);
     expect((await closed).code).toBe(4401);
     expect((await health(key)).status).toBe(401);
+  });
+
+  /** Opens a streaming ingest socket for a new call; records its answers and how it closes. */
+  async function stream(key: string, callId: string) {
+    await earshot.calls.start(startRequest(callId));
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/v1/calls/${callId}/stream`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const answers: Array<{ type: string; lastSeq?: number }> = [];
+    socket.on('message', (data) => answers.push(JSON.parse(String(data))));
+    const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+      socket.on('close', (code, reason) =>
+        resolve({ code, reason: String(reason), at: Date.now() }),
+      ),
+    );
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const acked = async (lastSeq: number) => {
+      while (!answers.some((a) => a.type === 'ack' && a.lastSeq === lastSeq))
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    return { socket, answers, closed, acked };
+  }
+
+  it('closes a streaming ingest socket when its key is revoked, and acknowledges nothing after', async () => {
+    const { key, info } = await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] });
+    const { socket, answers, closed, acked } = await stream(key, 'revoked-stream');
+    const events = scriptedEvents(20);
+    socket.send(JSON.stringify({ events: events.slice(0, 10) }));
+    await acked(10);
+    const accepted = earshot.calls.stats.eventsAccepted;
+    await earshot.keys.revoke(info.id);
+    // Sent after the revocation, before the close reached the pipeline: neither applied nor
+    // acknowledged (the pipeline resends it with a valid key).
+    socket.send(JSON.stringify({ events: events.slice(10) }));
+    const { code, reason } = await closed;
+    expect(code).toBe(4401);
+    expect(reason).toBe('credentials revoked');
+    expect(answers.map((a) => a.lastSeq)).toEqual([10]);
+    expect(earshot.calls.stats.eventsAccepted).toBe(accepted);
+  });
+
+  it('closes a streaming ingest socket when its key expires', async () => {
+    const expiresAt = Date.now() + 600;
+    const { key } = await earshot.keys.create({ name: 'brief', scopes: ['ingest'], expiresAt });
+    const { closed } = await stream(key, 'expiring-stream');
+    const { code, reason, at } = await closed;
+    expect(code).toBe(4401);
+    expect(reason).toBe('credentials expired');
+    expect(at).toBeGreaterThanOrEqual(expiresAt - 50);
+  });
+
+  it('closes within a re-check a streaming ingest socket whose key another process revoked', async () => {
+    const { key, info } = await earshot.keys.create({ name: 'elsewhere', scopes: ['ingest'] });
+    const { closed } = await stream(key, 'elsewhere-stream');
+    // A second store on the same database, as the CLI with the embedded database would be.
+    await new ApiKeyStore(earshot.store.database).revoke(info.id);
+    const began = Date.now();
+    const { code, reason } = await closed;
+    expect(code).toBe(4401);
+    expect(reason).toBe('credentials revoked or expired');
+    expect(Date.now() - began).toBeLessThan(1_000); // re-checked every 200 ms here
   });
 });
 

@@ -47,6 +47,21 @@ export class ApiKeyStore {
     private readonly revocations?: Revocations,
   ) {
     this.db = database.db;
+    // A key revoked by another process (announced through the database, revocation-channel.ts)
+    // is forgotten here at once, rather than trusted until its cached read is 30 s old. When
+    // announcements may have been missed, everything read is forgotten.
+    revocations?.onRevoke((id) => this.forgetReads(id));
+  }
+
+  /**
+   * Forgets what was read of the key with this id (of every key: undefined). Reads in flight
+   * may have begun before the revocation: none of them is cached or joined by a later check.
+   */
+  private forgetReads(id?: string): void {
+    for (const [prefix, entry] of this.cache)
+      if (id === undefined || entry.info.id === id) this.cache.delete(prefix);
+    this.reads.clear();
+    this.generation++;
   }
 
   /**
@@ -120,10 +135,9 @@ export class ApiKeyStore {
       },
       also,
     );
-    // Once committed: sockets using the key close, and no cached verification outlives it.
-    this.cache.clear();
-    this.reads.clear(); // a check from now on reads the revoked row, not one read before
-    this.generation++;
+    // Once committed: no cached verification outlives it (a check from now on reads the
+    // revoked row, not one read before), and sockets using the key close.
+    this.forgetReads(info.id);
     this.revocations?.revoke(info.id);
     return info;
   }

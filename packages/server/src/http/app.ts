@@ -13,6 +13,7 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
 import type { AuditLog } from '../auth/audit-log.ts';
+import type { RevocationChannel } from '../auth/revocation-channel.ts';
 import type { Revocations } from '../auth/revocations.ts';
 import type { UserStore } from '../auth/users.ts';
 import { adminRoutes } from './admin-routes.ts';
@@ -49,6 +50,8 @@ export interface AppDependencies {
   users: UserStore;
   audit: AuditLog;
   revocations: Revocations;
+  /** With PostgreSQL: revocations to and from other processes (for /metrics). */
+  revocationChannel?: RevocationChannel | undefined;
   hub: Hub;
   logger: Logger;
   /** Browser origins allowed on the realtime socket besides the server's own. */
@@ -141,6 +144,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     realtime: realtimeCounts,
     database: deps.store.database,
+    revocationChannel: deps.revocationChannel,
   });
   await app.register(healthRoutes(deps), { prefix: '/api/v1' });
   await app.register(metricsRoutes(routes, telemetry), { prefix: '/api/v1' });

@@ -1,6 +1,7 @@
 // The ingest API: start a call, post a batch of events, end a call, or stream events over
 // one WebSocket per call. Each route parses its input once and calls one CallHost method.
 import {
+  CLOSE_CODES,
   endCallRequest,
   eventBatchRequest,
   parseOrThrow,
@@ -9,6 +10,9 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
+import { CredentialWatch } from '../auth/credential-watch.ts';
+import { assertPermission } from '../auth/principal.ts';
+import { realTimers } from '../jobs/service.ts';
 import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
@@ -16,8 +20,15 @@ const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 export function callRoutes({
   calls,
   access,
+  revocations,
+  clock,
+  realtime,
   maxWriteBacklog = 50_000,
 }: RouteDependencies): FastifyPluginAsync {
+  /** How often an open stream's key is checked again: the realtime heartbeat's interval. */
+  const recheckEveryMs = realtime?.heartbeatMs ?? 15_000;
+  /** How old the key's row may be at a re-check (the realtime sockets' rule). */
+  const recheckMaxAgeMs = Math.min(1_000, recheckEveryMs);
   return async (app) => {
     const ingest = access.guard('ingest');
 
@@ -50,6 +61,8 @@ export function callRoutes({
     // frames from a pipeline that got ahead) are held, unapplied, and applied in order on
     // resume: so the backlog overshoots by at most one read per socket, not by everything
     // the sockets had buffered.
+    // A stream lives only as long as its key: revoked (here or on another process) or expired,
+    // it is closed with 4401, and frames read after that are neither applied nor acknowledged.
     app.get(
       '/calls/:callId/stream',
       { websocket: true, preHandler: ingest },
@@ -58,7 +71,27 @@ export function callRoutes({
         let replies = Promise.resolve();
         let resumeTimer: NodeJS.Timeout | undefined;
         const held: RawData[] = [];
+        const watch = new CredentialWatch({
+          principal: request.principal!,
+          revocations,
+          timers: realTimers,
+          clock,
+          onRefused: (reason) => socket.close(CLOSE_CODES.unauthenticated, reason),
+          onCheckFailed: (error) =>
+            request.log.warn({ err: error }, 'credential re-check failed; retried later'),
+        });
+        // A read of the key at most a second old, not the 30 s key cache.
+        const recheckTimer = setInterval(
+          () =>
+            watch.recheck(() =>
+              access
+                .principalOf(request, { maxAgeMs: recheckMaxAgeMs })
+                .then((principal) => assertPermission(principal, 'ingest')),
+            ),
+          recheckEveryMs,
+        );
         const apply = (data: RawData) => {
+          if (socket.readyState !== socket.OPEN) return; // closing: unacknowledged, resent later
           const reply = calls.ingestFrame(callId, data.toString());
           replies = replies.then(async () => {
             const answer = await reply;
@@ -81,6 +114,8 @@ export function callRoutes({
         };
         socket.on('close', () => {
           clearTimeout(resumeTimer);
+          clearInterval(recheckTimer);
+          watch.stop();
           held.length = 0; // unacknowledged: the pipeline resends them
         });
         socket.on('message', (data: RawData) => {

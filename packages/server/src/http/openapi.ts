@@ -296,6 +296,8 @@ export function openApiDocument() {
         get: {
           summary:
             'Streaming ingest over WebSocket: frames are event batches, answered by ack or error frames',
+          description:
+            'The socket is closed with 4401 when its key is revoked (on any server sharing the database) or expires; frames after that are neither applied nor acknowledged.',
           security: ingestAuth,
           parameters: [callIdParam],
           responses: { '101': { description: 'Switching protocols' }, ...errors(401, 403) },

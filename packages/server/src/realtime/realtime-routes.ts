@@ -5,6 +5,7 @@
 import { clientMessage, CLOSE_CODES, EarshotError, type ClientMessage } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import { CredentialWatch } from '../auth/credential-watch.ts';
 import { assertPermission, type Principal } from '../auth/principal.ts';
 import type { Revocations } from '../auth/revocations.ts';
 import { bearerToken, originAllowed, SESSION_COOKIE, type Access } from '../http/authenticate.ts';
@@ -12,8 +13,6 @@ import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
 import type { Hub } from './hub.ts';
 import { Session, type SessionOptions } from './session.ts';
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Supervisor sockets opened, and closed by close code (either side's), since start: for /metrics. */
 export interface RealtimeCounts {
@@ -102,16 +101,13 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           },
         };
         // The credentials a connection was opened with stay valid only until they expire or
-        // are revoked: then the socket is closed, as an HTTP request would be refused.
-        // Re-checked on each heartbeat against a read of the key at most a second old (not the
-        // 30 s key cache), so a revocation made elsewhere (the CLI, another server) closes the
-        // socket within a heartbeat and a second.
+        // are revoked: then the socket is closed, as an HTTP request would be refused
+        // (credential-watch.ts). Re-checked on each heartbeat against a read of the key at most
+        // a second old (not the 30 s key cache), for a revocation no announcement reached.
         let reverify = request.principal
           ? () => options.access.principalOf(request, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch)
           : undefined;
-        let expiryTimer: unknown;
-        let stopWatchingRevocations: (() => void) | undefined;
-        const expire = (reason: string) => socket.close(CLOSE_CODES.unauthenticated, reason);
+        let watch: CredentialWatch | undefined;
         const open = () => {
           const principal = request.principal!;
           session = new Session(
@@ -129,21 +125,16 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
                 ip: request.ip,
               }),
           );
-          stopWatchingRevocations = options.revocations.onRevoke((id) => {
-            if (id === principal.credentialId) expire('credentials revoked');
+          watch = new CredentialWatch({
+            principal,
+            revocations: options.revocations,
+            timers,
+            clock: options.clock ?? Date.now,
+            onRefused: (reason) => socket.close(CLOSE_CODES.unauthenticated, reason),
+            onCheckFailed: (error) =>
+              request.log.warn({ err: error }, 'credential re-check failed; retried next beat'),
           });
           socket.send(JSON.stringify({ type: 'ready', heartbeatMs }));
-          const expiresAt = request.principal?.expiresAt;
-          // A timer cannot wait more than 2^31 - 1 ms (about 24.8 days): longer, it re-arms.
-          const armExpiry = () => {
-            if (expiresAt === undefined) return;
-            const left = Math.max(0, expiresAt - (options.clock ?? Date.now)());
-            expiryTimer =
-              left > MAX_TIMER_MS
-                ? timers.setTimeout(armExpiry, MAX_TIMER_MS)
-                : timers.setTimeout(() => expire('credentials expired'), left);
-          };
-          armExpiry();
         };
         if (request.principal) open();
 
@@ -162,14 +153,9 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           alive = false;
           socket.ping();
           if (session) socket.send(JSON.stringify({ type: 'heartbeat', at: Date.now() }));
-          // Revocation in another process reaches open sockets here (keys are cached for 30 s).
-          // Only a refusal closes the socket: a database that cannot answer now (503) is asked
-          // again at the next beat, rather than disconnecting every supervisor at once.
-          if (session && reverify)
-            reverify().catch((error: unknown) => {
-              if (isRefusal(error)) return expire('credentials revoked or expired');
-              request.log.warn({ err: error }, 'credential re-check failed; retried next beat');
-            });
+          // A revocation no announcement reached (the channel between processes was down)
+          // reaches open sockets here.
+          if (reverify) watch?.recheck(reverify);
         };
         // The first beat comes after a random half to whole interval: sockets opened together
         // (a console reconnecting after a restart) would otherwise beat, and re-check, together.
@@ -210,18 +196,10 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           counts.closed.set(code, (counts.closed.get(code) ?? 0) + 1);
           clearTimeout(beatTimer); // the first beat's timeout or the interval after it
           if (helloTimer !== undefined) timers.clearTimeout(helloTimer);
-          if (expiryTimer !== undefined) timers.clearTimeout(expiryTimer);
-          stopWatchingRevocations?.();
+          watch?.stop();
           session?.detach();
         });
       },
     );
   };
-}
-
-/** Whether an error is a verdict on the credentials, rather than a failure to check them. */
-function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof EarshotError && (error.kind === 'unauthorized' || error.kind === 'forbidden')
-  );
 }
