@@ -1069,12 +1069,12 @@ export function recordSupervisorAction(
     call,
     call.status === 'ended' && call.endedAt ? Date.parse(call.endedAt) : ctx.now,
   );
+  // A supervisor may quote the customer: the text is redacted before it is stored, published,
+  // kept as an annotation or sent to the voice platform.
+  const written =
+    input.details === undefined ? undefined : redactFreeText(state, input.details, 'details', ctx);
   const details =
-    input.action === 'BOOKMARK_MOMENT'
-      ? input.details
-        ? `${clock} ${input.details}`
-        : clock
-      : input.details;
+    input.action === 'BOOKMARK_MOMENT' ? (written ? `${clock} ${written}` : clock) : written;
   const action: SupervisorAction = {
     _id: ctx.newId(),
     _creationTime: ctx.now,
@@ -1170,6 +1170,7 @@ export function addAdvice(
   ctx: EngineContext,
 ): { state: CallState; mutations: Mutation[] } {
   if (state.snapshot.liveCall.status === 'ended') return { state, mutations: [] };
+  advice = redactAdvice(state, advice, ctx);
   const draft = new Draft(state);
   const clock = clockAt(draft.call, ctx.now);
   const coaching = draft.writable('coachingRecommendations');
@@ -1194,6 +1195,42 @@ export function addAdvice(
     draft.mutations.push({ table: 'nextActions', doc });
   }
   return { state: draft.state(state.lastEventAt), mutations: draft.mutations };
+}
+
+/**
+ * Text that did not come from the call's audio (a supervisor's note, an adviser's coaching)
+ * with personal data replaced under the call's policy, as a transcript chunk is. It has no
+ * speaker, so no tail. If the redaction stage fails, the whole change is refused (500 naming
+ * `field`): nothing unchecked is stored or sent, and the caller may try again.
+ */
+function redactFreeText(state: CallState, text: string, field: string, ctx: EngineContext): string {
+  try {
+    return (ctx.redact ?? redactChunk)(text, undefined, state.redaction.policy).text;
+  } catch {
+    throw new EarshotError('internal', 'The text could not be checked for personal data', {
+      fields: [{ field, message: 'Redaction failed; nothing was recorded' }],
+    });
+  }
+}
+
+/**
+ * An adviser reads only redacted transcripts, but a model may still write digits or an
+ * address of its own: its text goes through the same redaction.
+ */
+function redactAdvice(state: CallState, advice: OutsideAdvice, ctx: EngineContext): OutsideAdvice {
+  const text = (value: string, field: string) => redactFreeText(state, value, field, ctx);
+  return {
+    coaching: advice.coaching.map((item, i) => ({
+      ...item,
+      title: text(item.title, `coaching.${i}.title`),
+      description: text(item.description, `coaching.${i}.description`),
+    })),
+    nextActions: advice.nextActions.map((item, i) => ({
+      ...item,
+      action: text(item.action, `nextActions.${i}.action`),
+      reason: text(item.reason, `nextActions.${i}.reason`),
+    })),
+  };
 }
 
 /** Rebuilds a call's state from what the store holds (after a restart). */

@@ -1,12 +1,15 @@
 // PII redaction in the engine: generated card numbers in every form, split at every position
 // across two chunks and across interim updates, never reach a stored row or any published
 // document; look-alike numbers are left alone; a failing redactor drops the chunk; a secure
-// pause keeps nothing.
+// pause keeps nothing. Supervisors' notes and an adviser's coaching are redacted too.
 import type { Campaign, IngestEvent, StartCallRequest } from '@earshot/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EarshotError } from '@earshot/protocol';
 import {
+  addAdvice,
   applyEvents,
+  recordSupervisorAction,
   redactChunk,
   startCall,
   type CallState,
@@ -76,6 +79,20 @@ function play(state: CallState, events: IngestEvent[]): { state: CallState; publ
 
 const PREFIXES = ['my card number is', "sure, it's", 'ok', ''];
 
+/** A campaign whose policy keeps email addresses (and redacts everything else). */
+const KEEPS_EMAIL = {
+  _id: '11111111-1111-4111-8111-111111111111',
+  _creationTime: START,
+  name: 'Payments',
+  description: '',
+  type: 'Inbound',
+  status: 'active',
+  script: { phases: [], objectives: [] },
+  redaction: { email: 'keep' },
+  createdAt: START,
+  updatedAt: START,
+} satisfies Campaign;
+
 describe('card numbers never reach a stored or published document', () => {
   it('in every form, split at every position across two final chunks', () => {
     fc.assert(
@@ -142,19 +159,7 @@ describe('look-alikes and real PII (labelled fixture)', () => {
 
 describe('policy, failure and secure pause', () => {
   it('keeps what a campaign says to keep, and redacts everything else', () => {
-    const campaign = {
-      _id: '11111111-1111-4111-8111-111111111111',
-      _creationTime: START,
-      name: 'Payments',
-      description: '',
-      type: 'Inbound',
-      status: 'active',
-      script: { phases: [], objectives: [] },
-      redaction: { email: 'keep' },
-      createdAt: START,
-      updatedAt: START,
-    } satisfies Campaign;
-    const { state } = play(connected(campaign), [
+    const { state } = play(connected(KEEPS_EMAIL), [
       transcript('a', 'email me at sam@example.com, card 4111 1111 1111 1111', true),
     ]);
     expect(state.snapshot.liveTranscripts[0]!.text).toBe(
@@ -192,5 +197,104 @@ describe('policy, failure and secure pause', () => {
     expect(state.snapshot.liveTranscripts.map((r) => r.text)).toEqual([
       'thanks, that went through',
     ]);
+  });
+});
+
+describe('text from supervisors and advisers', () => {
+  const supervisor = { supervisorId: 'u-1', supervisorName: 'Pat' };
+
+  it("redacts a supervisor's note before it is stored, kept as an annotation or published", () => {
+    const result = recordSupervisorAction(
+      connected(),
+      { ...supervisor, action: 'ADD_NOTE', details: 'customer read out 4111 1111 1111 1111' },
+      ctx(),
+    );
+    expect(result.action.details).toBe('customer read out [CARD]');
+    expect(result.mutations.map((m) => m.table)).toEqual(['supervisorActions', 'callAnnotations']);
+    expect(JSON.stringify(result.mutations)).not.toContain('4111');
+    expect(result.state.snapshot.supervisorActions.at(-1)!.details).toBe(
+      'customer read out [CARD]',
+    );
+  });
+
+  it('redacts coaching on its way to the voice platform, and a bookmark keeps its call time', () => {
+    const state = connected();
+    const coached = recordSupervisorAction(
+      state,
+      {
+        ...supervisor,
+        action: 'COACH_AGENT',
+        details: 'do not repeat their card 5555 5555 5555 4444 back',
+        deliver: true,
+      },
+      ctx(),
+    );
+    const outbox = coached.mutations.find((m) => m.table === 'outbox')!;
+    expect(JSON.stringify(outbox.doc)).not.toContain('5555');
+    expect(JSON.stringify(outbox.doc)).toContain('do not repeat their card [CARD] back');
+    const bookmark = recordSupervisorAction(
+      state,
+      { ...supervisor, action: 'BOOKMARK_MOMENT', details: 'mail sam@example.com' },
+      ctx(),
+    );
+    expect(bookmark.action.details).toBe('1:00 mail [EMAIL]');
+  });
+
+  it("follows the call's campaign policy", () => {
+    const result = recordSupervisorAction(
+      connected(KEEPS_EMAIL),
+      { ...supervisor, action: 'ADD_NOTE', details: 'send it to sam@example.com' },
+      ctx(),
+    );
+    expect(result.action.details).toBe('send it to sam@example.com');
+  });
+
+  it('refuses the action, recording nothing, when redaction fails', () => {
+    const failing = () => {
+      throw new Error('boom');
+    };
+    const act = () =>
+      recordSupervisorAction(
+        connected(),
+        { ...supervisor, action: 'FLAG_FOR_REVIEW', details: 'card 4111 1111 1111 1111' },
+        ctx({ redact: failing }),
+      );
+    expect(act).toThrow(EarshotError);
+    expect(act).toThrow('The text could not be checked for personal data');
+    try {
+      act();
+    } catch (error) {
+      expect((error as EarshotError).kind).toBe('internal');
+      expect((error as EarshotError).fields).toEqual([
+        { field: 'details', message: 'Redaction failed; nothing was recorded' },
+      ]);
+      expect(JSON.stringify(error)).not.toContain('4111');
+    }
+  });
+
+  it("redacts an adviser's coaching and next actions", () => {
+    const result = addAdvice(
+      connected(),
+      {
+        coaching: [
+          {
+            type: 'warning',
+            title: 'Card 4111 1111 1111 1111 read aloud',
+            description: 'Ask them to use the keypad, not 4111 1111 1111 1111',
+            priority: 9,
+          },
+        ],
+        nextActions: [
+          { action: 'Email sam@example.com', priority: 'next', reason: 'call +44 7700 900123' },
+        ],
+      },
+      ctx(),
+    );
+    const coaching = result.state.snapshot.coachingRecommendations.at(-1)!;
+    expect(coaching.title).toBe('Card [CARD] read aloud');
+    expect(coaching.description).toBe('Ask them to use the keypad, not [CARD]');
+    const next = result.state.snapshot.nextActions.at(-1)!;
+    expect(next).toMatchObject({ action: 'Email [EMAIL]', reason: 'call [PHONE]' });
+    expect(JSON.stringify(result.mutations)).not.toMatch(/4111|sam@|7700/);
   });
 });

@@ -1,7 +1,9 @@
 // Redaction end to end: generated card numbers, written and spoken, split across chunks and
 // interim updates, sent through the real ingest API, never appear in the database (live rows,
 // archive, analytics), in any WebSocket frame a supervisor receives, or in the log. A failing
-// redactor drops the chunk, counts it and logs it without its text.
+// redactor drops the chunk, counts it and logs it without its text. A supervisor's note or
+// coaching is redacted the same way before it is stored, published or answered, and refused
+// (500, nothing recorded) when the redactor fails.
 import fc from 'fast-check';
 import pino from 'pino';
 import { Writable } from 'node:stream';
@@ -85,10 +87,15 @@ async function start(kind: 'pglite' | 'postgres', overrides: Overrides = {}): Pr
   };
 }
 
-async function post(h: Harness, path: string, body: unknown): Promise<Response> {
+async function post(
+  h: Harness,
+  path: string,
+  body: unknown,
+  key: string = h.ingestKey,
+): Promise<Response> {
   return fetch(`${h.base}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${h.ingestKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 }
@@ -206,6 +213,55 @@ for (const kind of DATABASE_KINDS) {
         const analytics = await db.select().from(schema.callAnalytics);
         expect(analytics.every((a) => (a.redactions?.card ?? 0) >= 1)).toBe(true);
       });
+
+      it("keeps card numbers out of a supervisor's note and coaching: stored, published and answered", async () => {
+        const callId = 'pii-notes';
+        expect((await post(h, '/api/v1/calls', startRequest(callId))).status).toBe(201);
+        const noted: string[] = [];
+        h.client.subscribe(
+          { kind: 'call', callId },
+          {
+            onSnapshot() {},
+            onDelta(changes: CallChange[]) {
+              for (const change of changes)
+                if (change.table === 'supervisorActions') noted.push(JSON.stringify(change));
+            },
+          },
+        );
+        const number = '4111 1111 1111 1111';
+        const answers: string[] = [];
+        for (const [action, details] of [
+          ['ADD_NOTE', `customer read out ${number}`],
+          ['COACH_AGENT', `never repeat ${number} back`],
+          ['FLAG_FOR_REVIEW', `card ${number.replaceAll(' ', '')} said twice`],
+        ]) {
+          const response = await post(
+            h,
+            `/api/v1/calls/${callId}/actions`,
+            { action, details },
+            h.monitorKey,
+          );
+          expect(response.status).toBe(201);
+          answers.push(await response.text());
+        }
+        expect(answers[0]).toContain('customer read out [CARD]');
+        await until(() => noted.length >= 3, 'the actions at the subscriber');
+        const db = h.earshot.store.database.db;
+        const stored = JSON.stringify([
+          ...(await db.select().from(schema.supervisorActions)),
+          ...(await db.select().from(schema.callAnnotations)),
+          ...(await db.select().from(schema.auditLog)),
+        ]);
+        expect(stored).toContain('never repeat [CARD] back');
+        for (const [place, text] of Object.entries({
+          database: stored,
+          frames: noted.join('\n'),
+          answers: answers.join('\n'),
+          log: h.logs.join('\n'),
+        })) {
+          expect(text, place).not.toMatch(/4111 ?1111/);
+        }
+      });
     },
   );
 }
@@ -241,6 +297,34 @@ describe('a failing redactor', () => {
       const log = h.logs.join('\n');
       expect(log).toContain('redaction failed');
       expect(log).not.toContain('4111');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("refuses a supervisor's note with 500 naming the field, and records nothing", async () => {
+    const h = await start('pglite', {
+      redact: () => {
+        throw new Error('redactor broke');
+      },
+    });
+    try {
+      await post(h, '/api/v1/calls', startRequest('broken-2'));
+      const response = await post(
+        h,
+        '/api/v1/calls/broken-2/actions',
+        { action: 'ADD_NOTE', details: 'card 4111 1111 1111 1111' },
+        h.monitorKey,
+      );
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await response.json()) as { errors: Array<{ field: string }> };
+      expect(problem.errors.map((e) => e.field)).toEqual(['details']);
+      expect(h.earshot.calls.snapshot('broken-2')!.supervisorActions).toEqual([]);
+      const db = h.earshot.store.database.db;
+      expect(await db.select().from(schema.supervisorActions)).toEqual([]);
+      expect(await db.select().from(schema.callAnnotations)).toEqual([]);
+      expect(h.logs.join('\n')).not.toContain('4111');
     } finally {
       await h.close();
     }
