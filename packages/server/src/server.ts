@@ -11,6 +11,7 @@ import { RevocationChannel } from './auth/revocation-channel.ts';
 import { Revocations } from './auth/revocations.ts';
 import { UserStore } from './auth/users.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
+import { SharedRateLimiter } from './auth/shared-rate-limiter.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import type { CallHost } from './ingest/call-host.ts';
@@ -133,9 +134,17 @@ export async function createEarshot(
     revocations,
   });
   const audit = new AuditLog(store.database.db, clock, logger);
+  // Per username and per user, across every process on the database (wall-clock time: a
+  // limit is about real attempt rates).
+  const signInLimiter = new SharedRateLimiter(
+    store.database.db,
+    config.signInAttempts / 60,
+    config.signInAttempts,
+  );
   const sweeper = new RetentionSweeper({
     calls,
     sessions: users,
+    limits: signInLimiter,
     logger,
     intervalMs: config.sweepIntervalSeconds * 1000,
     retentionMs: config.retentionMinutes * 60_000,
@@ -188,7 +197,7 @@ export async function createEarshot(
     maxWriteBacklog: config.maxWriteBacklog,
     // Wall-clock time, not the injected clock: a limit is about real request rates.
     limiter: new RateLimiter(config.rateLimit, config.rateLimit * 2),
-    signInLimiter: new RateLimiter(config.signInAttempts / 60, config.signInAttempts),
+    signInLimiter,
     // About what the password hashing can do on two cores; beyond it, 429 rather than a queue.
     signInCeiling: new RateLimiter(
       config.signInAttempts > 0 ? 20 : 0,

@@ -29,6 +29,7 @@ import { metricsRoutes } from './metrics-routes.ts';
 import { supervisorRoutes } from './supervisor-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
+import type { SharedRateLimiter } from '../auth/shared-rate-limiter.ts';
 import { openApiRoutes } from './openapi.ts';
 import type { Hub } from '../realtime/hub.ts';
 import {
@@ -61,8 +62,8 @@ export interface AppDependencies {
   clock: () => number;
   /** Per-key and per-user request limits on the API routes (none: unlimited). */
   limiter?: RateLimiter;
-  /** Sign-in attempts per username (none: unlimited). */
-  signInLimiter?: RateLimiter;
+  /** Sign-in attempts per username, shared by every process (none: unlimited). */
+  signInLimiter?: Pick<SharedRateLimiter, 'take'>;
   /** Sign-in attempts across all usernames (each costs a 32 MiB password hash). */
   signInCeiling?: RateLimiter;
   /** The built console (packages/web/dist) to serve at /; none serves only the API. */

@@ -42,7 +42,7 @@ export function sessionRoutes({
       const body = parseOrThrow(signInRequest, request.body, 'request body');
       const username = body.username.toLowerCase();
       // Per username, so guessing one account's password is slow whatever the source address.
-      signInLimiter?.take(`sign-in:${username}`);
+      await signInLimiter?.take(`sign-in:${username}`);
       // And overall, so many usernames at once cannot keep the password hashing busy.
       signInCeiling?.take('sign-in');
       let signedInAs;
@@ -87,7 +87,7 @@ export function sessionRoutes({
       const principal = userOnly(request);
       const body = parseOrThrow(changePasswordRequest, request.body, 'request body');
       // Guessing the current password from a stolen session is as slow as guessing at sign-in.
-      signInLimiter?.take(`password:${principal.id}`);
+      await signInLimiter?.take(`password:${principal.id}`);
       await users.changePassword(
         principal.id,
         body.currentPassword,

@@ -481,6 +481,20 @@ export const sessions = pgTable(
   (t) => [uniqueIndex('sessions_by_token').on(t.tokenHash), index('sessions_by_user').on(t.userId)],
 );
 
+/**
+ * Token buckets shared by every process on the database: sign-in attempts per username and
+ * password changes per user (auth/shared-rate-limiter.ts). The key is a SHA-256: what is typed
+ * as a username may be a password in the wrong field. A full bucket carries no information,
+ * and the retention sweeper deletes it.
+ */
+export const rateLimitBuckets = pgTable('rate_limit_buckets', {
+  keyHash: text().primaryKey(),
+  tokens: doublePrecision().notNull(),
+  /** Whether the last attempt got a token (an upsert can return only the row). */
+  granted: boolean().notNull(),
+  updatedAt: doublePrecision().notNull(),
+});
+
 /** Append-only (a trigger refuses UPDATE and DELETE): who did what, never what was said. */
 export const auditLog = pgTable(
   'audit_log',

@@ -1,9 +1,11 @@
-// Revocations reach every Earshot process on one PostgreSQL database at once (LISTEN/NOTIFY,
-// decision 0030): a key revoked on one server, or by the CLI, closes the realtime and ingest
-// sockets opened with it on another and is refused there over HTTP, although that server had
-// just verified (and cached) it; a sign-out closes the other server's sockets of that session.
-// A server whose listening connection was lost forgets every key it had read once it is back.
-// The heartbeat is a minute here, so none of this is the heartbeat's re-check.
+// Several Earshot processes on one PostgreSQL database act as one on credentials.
+// Revocations reach every process at once (LISTEN/NOTIFY, decision 0030): a key revoked on one
+// server, or by the CLI, closes the realtime and ingest sockets opened with it on another and
+// is refused there over HTTP, although that server had just verified (and cached) it; a
+// sign-out closes the other server's sockets of that session. A server whose listening
+// connection was lost forgets every key it had read once it is back. The heartbeat is a
+// minute here, so none of this is the heartbeat's re-check. Sign-in attempts per username
+// are limited across the servers, not per server.
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +17,9 @@ import { createEarshot, type Earshot } from '../src/server.ts';
 import { createPostgresDatabase, postgresAvailable } from './support/databases.ts';
 import { startRequest } from './support/scripted-call.ts';
 import { runCli } from './support/server-process.ts';
-import { signedInUser } from './support/users.ts';
+import { signedInUser, signIn } from './support/users.ts';
 
-describe.skipIf(!postgresAvailable)('revocations across processes [postgres]', () => {
+describe.skipIf(!postgresAvailable)('two servers on one database [postgres]', () => {
   let database: { url: string; drop: () => Promise<void> };
   let a: Earshot;
   let b: Earshot;
@@ -26,7 +28,7 @@ describe.skipIf(!postgresAvailable)('revocations across processes [postgres]', (
 
   const start = async () => {
     const earshot = await createEarshot(
-      loadConfig({ 'database-url': database.url, port: '0' }, {}),
+      loadConfig({ 'database-url': database.url, port: '0', 'sign-in-attempts': '4' }, {}),
       pino({ level: 'silent' }),
       { realtime: { heartbeatMs: 60_000 } },
     );
@@ -138,5 +140,21 @@ describe.skipIf(!postgresAvailable)('revocations across processes [postgres]', (
     await b.revocationChannel!.ready();
     expect((await actOnB({ authorization: `Bearer ${key}` })).status).toBe(401);
     expect(await scrapeB()).toContain('earshot_revocation_channel_up 1');
+  });
+
+  it('limits sign-in attempts per username across the servers, keeping no username', async () => {
+    const attempt = (base: string, i: number) => signIn(base, 'victim', `guess ${i}`);
+    const statuses: number[] = [];
+    // 4 attempts a minute per username: alternating servers shares one budget.
+    for (let i = 0; i < 6; i++) statuses.push((await attempt(i % 2 ? baseA : baseB, i)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    // Another username has its own budget.
+    expect((await signIn(baseA, 'someone-else', 'guess')).status).toBe(401);
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const { rows } = await admin.query('select * from rate_limit_buckets');
+    await admin.end();
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(rows)).not.toMatch(/victim|someone/);
   });
 });
