@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EarshotError } from '@earshot/protocol';
 import { SharedRateLimiter } from '../src/auth/shared-rate-limiter.ts';
+import { openDatabase } from '../src/store/database.ts';
 import { rateLimitBuckets } from '../src/store/schema.ts';
 import { describeEachDatabase } from './support/databases.ts';
 
@@ -54,6 +55,23 @@ describeEachDatabase('shared rate limiter', (store) => {
     const left = await hashes();
     expect(left).not.toContain(sha('sign-in:old'));
     expect(left).toContain(sha('sign-in:recent'));
+  });
+});
+
+describe('shared rate limiter, without a database', () => {
+  it('answers 503 when the database cannot be reached', async () => {
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/none',
+    });
+    try {
+      const limiter = new SharedRateLimiter(database.db, 1, 1);
+      const error = await limiter.take('sign-in:ana').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EarshotError);
+      expect((error as EarshotError).kind).toBe('unavailable');
+    } finally {
+      await database.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { EarshotError } from '@earshot/protocol';
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../store/database.ts';
+import { query } from '../store/rows.ts';
 import { rateLimitBuckets } from '../store/schema.ts';
 
 export class SharedRateLimiter {
@@ -27,18 +28,21 @@ export class SharedRateLimiter {
     const b = rateLimitBuckets;
     // What the bucket holds now: what it held, refilled for the time since, at most full.
     const available = sql`least(${this.burst}::float8, ${b.tokens} + (${now}::float8 - ${b.updatedAt}) / 1000 * ${this.perSecond}::float8)`;
-    const [row] = await this.db
-      .insert(b)
-      .values({ keyHash: hashKey(key), tokens: this.burst - 1, granted: true, updatedAt: now })
-      .onConflictDoUpdate({
-        target: b.keyHash,
-        set: {
-          granted: sql`${available} >= 1`,
-          tokens: sql`case when ${available} >= 1 then ${available} - 1 else ${available} end`,
-          updatedAt: sql`${now}::float8`,
-        },
-      })
-      .returning({ tokens: b.tokens, granted: b.granted });
+    // A database that cannot answer is a 503, as for the sign-in itself.
+    const [row] = await query(() =>
+      this.db
+        .insert(b)
+        .values({ keyHash: hashKey(key), tokens: this.burst - 1, granted: true, updatedAt: now })
+        .onConflictDoUpdate({
+          target: b.keyHash,
+          set: {
+            granted: sql`${available} >= 1`,
+            tokens: sql`case when ${available} >= 1 then ${available} - 1 else ${available} end`,
+            updatedAt: sql`${now}::float8`,
+          },
+        })
+        .returning({ tokens: b.tokens, granted: b.granted }),
+    );
     if (row?.granted) return;
     const retryAfter = Math.max(1, Math.ceil((1 - (row?.tokens ?? 0)) / this.perSecond));
     throw new EarshotError('rate_limited', 'Too many attempts; wait before trying again', {
@@ -50,10 +54,12 @@ export class SharedRateLimiter {
   async deleteFull(): Promise<number> {
     if (this.perSecond <= 0) return 0;
     const fullAfterMs = (this.burst / this.perSecond) * 1000;
-    const deleted = await this.db
-      .delete(rateLimitBuckets)
-      .where(lt(rateLimitBuckets.updatedAt, this.clock() - fullAfterMs))
-      .returning({ keyHash: rateLimitBuckets.keyHash });
+    const deleted = await query(() =>
+      this.db
+        .delete(rateLimitBuckets)
+        .where(lt(rateLimitBuckets.updatedAt, this.clock() - fullAfterMs))
+        .returning({ keyHash: rateLimitBuckets.keyHash }),
+    );
     return deleted.length;
   }
 }
