@@ -576,13 +576,16 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       return;
     }
     case 'next_action': {
+      const texts = redactEventTexts(draft, event.seq, [event.action, event.reason], ctx);
+      if (!texts) return;
+      const [action, reason] = texts as [string, string];
       const doc: NextAction = {
         _id: ctx.newId(),
         _creationTime: ctx.now,
         liveCallId: call._id,
-        action: event.action,
+        action,
         priority: event.priority,
-        reason: event.reason,
+        reason,
         suggestedAt: clockAt(call, ctx.now),
         order: event.seq,
       };
@@ -591,7 +594,10 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       return;
     }
     case 'coaching': {
-      const { coachingType: type, title, description, priority } = event;
+      const texts = redactEventTexts(draft, event.seq, [event.title, event.description], ctx);
+      if (!texts) return;
+      const [title, description] = texts as [string, string];
+      const { coachingType: type, priority } = event;
       addCoaching(draft, { type, title, description, priority }, clockAt(call, ctx.now), ctx);
       return;
     }
@@ -685,6 +691,26 @@ function redactTranscript(
     };
   }
   return redacted.text;
+}
+
+/**
+ * A pipeline's own coaching or next action, written by its model, redacted like a transcript
+ * chunk (no speaker, so no tail). If redaction fails the event is accepted and nothing of it
+ * is kept, as with a transcript chunk: undefined, and its seq is reported.
+ */
+function redactEventTexts(
+  draft: Draft,
+  seq: number,
+  texts: string[],
+  ctx: EngineContext,
+): string[] | undefined {
+  try {
+    const redact = ctx.redact ?? redactChunk;
+    return texts.map((text) => redact(text, undefined, draft.redaction.policy).text);
+  } catch {
+    draft.redactionFailures.push(seq);
+    return undefined;
+  }
 }
 
 /**

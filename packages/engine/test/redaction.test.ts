@@ -272,6 +272,45 @@ describe('text from supervisors and advisers', () => {
     }
   });
 
+  it("redacts a pipeline's own coaching and next actions, and keeps nothing of them if it fails", () => {
+    const events: IngestEvent[] = [
+      {
+        type: 'coaching',
+        seq: ++seq,
+        coachingType: 'warning',
+        title: 'Card read aloud',
+        description: 'The customer said 4111 1111 1111 1111; use the keypad',
+        priority: 8,
+      },
+      {
+        type: 'next_action',
+        seq: ++seq,
+        action: 'Email the quote to sam@example.com',
+        priority: 'next',
+        reason: 'asked for it in writing',
+      },
+    ];
+    const result = applyEvents(connected(), events, ctx());
+    expect(result.state.snapshot.coachingRecommendations.at(-1)!.description).toBe(
+      'The customer said [CARD]; use the keypad',
+    );
+    expect(result.state.snapshot.nextActions.at(-1)!.action).toBe('Email the quote to [EMAIL]');
+    expect(JSON.stringify(result.mutations)).not.toMatch(/4111|sam@/);
+
+    const failing = () => {
+      throw new Error('boom');
+    };
+    const state = connected();
+    const dropped = applyEvents(state, events, ctx({ redact: failing }));
+    expect(dropped.accepted.map((a) => a.seq)).toEqual(events.map((e) => e.seq));
+    expect(dropped.redactionFailures).toEqual(events.map((e) => e.seq));
+    expect(dropped.state.snapshot.coachingRecommendations).toEqual(
+      state.snapshot.coachingRecommendations,
+    );
+    expect(dropped.state.snapshot.nextActions).toEqual(state.snapshot.nextActions);
+    expect(JSON.stringify(dropped.mutations)).not.toMatch(/4111|sam@/);
+  });
+
   it("redacts an adviser's coaching and next actions", () => {
     const result = addAdvice(
       connected(),

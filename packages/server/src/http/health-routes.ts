@@ -9,7 +9,7 @@ export function healthRoutes({ store, calls }: AppDependencies): FastifyPluginAs
       return reply.code(databaseUp ? 200 : 503).send({
         status: databaseUp ? 'ok' : 'degraded',
         database: { kind: store.database.kind, up: databaseUp },
-        // Transcript chunks dropped because redaction failed (they were never stored or sent).
+        // Events whose text was dropped because redaction failed (never stored or sent).
         redactionFailures: calls.stats.redactionFailures,
       });
     });

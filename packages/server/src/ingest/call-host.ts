@@ -38,7 +38,7 @@ export interface IngestStats extends CommitStats {
    * frame, an unknown call, a conflicting replay, no database.
    */
   batchesRefused: number;
-  /** Transcript chunks dropped because their redaction failed. */
+  /** Events whose text was dropped because its redaction failed (transcripts, coaching, next actions). */
   redactionFailures: number;
 }
 

@@ -138,7 +138,7 @@ export class CallService implements CallHost {
     eventsAccepted: 0,
     eventsDuplicate: 0,
     batchesRefused: 0,
-    /** Transcript chunks dropped because their redaction failed (fail closed). */
+    /** Events whose text was dropped because its redaction failed (fail closed). */
     redactionFailures: 0,
   };
 
@@ -335,7 +335,7 @@ export class CallService implements CallHost {
       this.counts.redactionFailures += result.redactionFailures.length;
       this.options.logger.error(
         { callId, seqs: result.redactionFailures, total: this.counts.redactionFailures },
-        'redaction failed; transcript chunks dropped unstored',
+        'redaction failed; transcript chunks dropped unstored (or coaching, next actions)',
       );
     }
     for (const { seq, hash } of result.accepted) result.state.seen.set(seq, hash);
