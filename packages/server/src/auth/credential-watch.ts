@@ -75,6 +75,15 @@ export class CredentialWatch {
   }
 }
 
+/**
+ * How old a key's row may be at a re-check made every `intervalMs`: a second at most, not the
+ * 30 s key cache. The connections opened with one key share the reads made within it, so a
+ * thousand sockets on one key cost about one query a second, not a thousand per re-check.
+ */
+export function recheckMaxAgeMs(intervalMs: number): number {
+  return Math.min(1_000, intervalMs);
+}
+
 /** Whether an error is a verdict on the credentials, rather than a failure to check them. */
 export function isRefusal(error: unknown): boolean {
   return (

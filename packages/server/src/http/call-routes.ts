@@ -10,7 +10,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
-import { CredentialWatch } from '../auth/credential-watch.ts';
+import { CredentialWatch, recheckMaxAgeMs } from '../auth/credential-watch.ts';
 import { assertPermission } from '../auth/principal.ts';
 import { realTimers } from '../jobs/service.ts';
 import type { RouteDependencies } from './app.ts';
@@ -27,8 +27,7 @@ export function callRoutes({
 }: RouteDependencies): FastifyPluginAsync {
   /** How often an open stream's key is checked again: the realtime heartbeat's interval. */
   const recheckEveryMs = realtime?.heartbeatMs ?? 15_000;
-  /** How old the key's row may be at a re-check (the realtime sockets' rule). */
-  const recheckMaxAgeMs = Math.min(1_000, recheckEveryMs);
+  const maxAgeMs = recheckMaxAgeMs(recheckEveryMs);
   return async (app) => {
     const ingest = access.guard('ingest');
 
@@ -80,12 +79,11 @@ export function callRoutes({
           onCheckFailed: (error) =>
             request.log.warn({ err: error }, 'credential re-check failed; retried later'),
         });
-        // A read of the key at most a second old, not the 30 s key cache.
         const recheckTimer = setInterval(
           () =>
             watch.recheck(() =>
               access
-                .principalOf(request, { maxAgeMs: recheckMaxAgeMs })
+                .principalOf(request, { maxAgeMs })
                 .then((principal) => assertPermission(principal, 'ingest')),
             ),
           recheckEveryMs,

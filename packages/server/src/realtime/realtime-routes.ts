@@ -5,7 +5,7 @@
 import { clientMessage, CLOSE_CODES, EarshotError, type ClientMessage } from '@earshot/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { CredentialWatch } from '../auth/credential-watch.ts';
+import { CredentialWatch, recheckMaxAgeMs } from '../auth/credential-watch.ts';
 import { assertPermission, type Principal } from '../auth/principal.ts';
 import type { Revocations } from '../auth/revocations.ts';
 import { bearerToken, originAllowed, SESSION_COOKIE, type Access } from '../http/authenticate.ts';
@@ -43,12 +43,8 @@ export interface RealtimeOptions {
 export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
   const timers = options.timers ?? realTimers;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  /**
-   * How old a key's row may be at a heartbeat's re-check. The sockets opened with one key
-   * share the reads made within it, so a thousand sockets on one key cost about one query a
-   * second, not a thousand per heartbeat.
-   */
-  const recheckMaxAgeMs = Math.min(1_000, heartbeatMs);
+  /** How old a key's row may be at a heartbeat's re-check. */
+  const maxAgeMs = recheckMaxAgeMs(heartbeatMs);
   const counts = options.counts ?? newRealtimeCounts();
 
   /** Who may watch: signed in (not on a one-time password) with the calls:watch permission. */
@@ -105,7 +101,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
         // (credential-watch.ts). Re-checked on each heartbeat against a read of the key at most
         // a second old (not the 30 s key cache), for a revocation no announcement reached.
         let reverify = request.principal
-          ? () => options.access.principalOf(request, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch)
+          ? () => options.access.principalOf(request, { maxAgeMs }).then(mayWatch)
           : undefined;
         let watch: CredentialWatch | undefined;
         const open = () => {
@@ -182,8 +178,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
             try {
               const token = message.token;
               request.principal = mayWatch(await options.access.verifyKey(token));
-              reverify = () =>
-                options.access.verifyKey(token, { maxAgeMs: recheckMaxAgeMs }).then(mayWatch);
+              reverify = () => options.access.verifyKey(token, { maxAgeMs }).then(mayWatch);
               open();
             } catch (error) {
               await options.access.refused(request, error, undefined, 'calls:watch');
