@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { ApiKeyStore } from '../src/auth/api-keys.ts';
 import { createEarshot, type Earshot } from '../src/server.ts';
+import { planCall, playCall } from '@earshot/simulator';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 import { signedInUser } from './support/users.ts';
 
@@ -224,6 +225,27 @@ describe('expired and revoked credentials', () => {
     expect(code).toBe(4401);
     expect(reason).toBe('credentials expired');
     expect(at).toBeGreaterThanOrEqual(expiresAt - 50);
+  });
+
+  it("tells the simulator's player why its stream closed, and it stops at once", async () => {
+    const { key, info } = await earshot.keys.create({ name: 'simulator', scopes: ['ingest'] });
+    const errors: string[] = [];
+    const playing = playCall(planCall(7, 'played-revoked', 0), {
+      baseUrl: base,
+      apiKey: key,
+      speed: 20,
+      onError: (message) => errors.push(message),
+    });
+    while (!earshot.calls.snapshot('played-revoked')?.liveTranscripts.length)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await earshot.keys.revoke(info.id);
+    const revokedAt = Date.now();
+    const stats = await playing;
+    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    expect(errors).toEqual([
+      'played-revoked: stream closed by the server (4401 credentials revoked)',
+    ]);
+    expect(stats.acknowledged).toBeGreaterThan(0);
   });
 
   it('closes within a re-check a streaming ingest socket whose key another process revoked', async () => {

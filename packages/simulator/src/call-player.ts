@@ -93,6 +93,18 @@ export async function playCall(plan: CallPlan, options: PlayOptions): Promise<Pl
   });
   let outstanding = 0;
   let settled: () => void = () => undefined;
+  let hangingUp = false;
+  let closedByServer: number | undefined;
+  socket.on('close', (code, reason) => {
+    if (hangingUp) return;
+    // The server ended the stream (its key revoked or expired, or the server going away): no
+    // more acks will come for what is outstanding.
+    closedByServer = code;
+    options.onError?.(
+      `${plan.start.callId}: stream closed by the server (${code}${reason.length ? ` ${String(reason)}` : ''})`,
+    );
+    settled();
+  });
   socket.on('message', (data) => {
     const reply = JSON.parse(data.toString()) as {
       type: string;
@@ -143,9 +155,12 @@ export async function playCall(plan: CallPlan, options: PlayOptions): Promise<Pl
     }
     await sleep(100, options.signal);
   }
-  if (outstanding > 0)
+  if (outstanding > 0 && closedByServer === undefined)
     await new Promise<void>((resolve) => ((settled = resolve), setTimeout(resolve, 10_000)));
+  hangingUp = true;
   socket.close();
+  // Refused credentials cannot end the call either; the server ends it as stale.
+  if (closedByServer === 4401) return stats;
   // A stopped simulator hangs up its calls rather than leave them live until they go stale.
   if (!options.signal?.aborted && control?.endReason === undefined) {
     await sleep((plan.endAt - (plan.events.at(-1)?.at ?? 0)) / speed, options.signal);
