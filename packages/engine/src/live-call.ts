@@ -693,6 +693,11 @@ function redactTranscript(
   return redacted.text;
 }
 
+/** Text no speaker said (so no tail), redacted under `policy`; throws if the stage fails. */
+function redactUnspoken(policy: RedactionPolicy, text: string, ctx: EngineContext): string {
+  return (ctx.redact ?? redactChunk)(text, undefined, policy).text;
+}
+
 /**
  * A pipeline's own coaching or next action, written by its model, redacted like a transcript
  * chunk (no speaker, so no tail). If redaction fails the event is accepted and nothing of it
@@ -705,8 +710,7 @@ function redactEventTexts(
   ctx: EngineContext,
 ): string[] | undefined {
   try {
-    const redact = ctx.redact ?? redactChunk;
-    return texts.map((text) => redact(text, undefined, draft.redaction.policy).text);
+    return texts.map((text) => redactUnspoken(draft.redaction.policy, text, ctx));
   } catch {
     draft.redactionFailures.push(seq);
     return undefined;
@@ -1231,7 +1235,7 @@ export function addAdvice(
  */
 function redactFreeText(state: CallState, text: string, field: string, ctx: EngineContext): string {
   try {
-    return (ctx.redact ?? redactChunk)(text, undefined, state.redaction.policy).text;
+    return redactUnspoken(state.redaction.policy, text, ctx);
   } catch {
     throw new EarshotError('internal', 'The text could not be checked for personal data', {
       fields: [{ field, message: 'Redaction failed; nothing was recorded' }],

@@ -85,7 +85,7 @@ export function recheckMaxAgeMs(intervalMs: number): number {
 }
 
 /** Whether an error is a verdict on the credentials, rather than a failure to check them. */
-export function isRefusal(error: unknown): boolean {
+function isRefusal(error: unknown): boolean {
   return (
     error instanceof EarshotError && (error.kind === 'unauthorized' || error.kind === 'forbidden')
   );

@@ -2,7 +2,15 @@
 // guess costs an attacker 32 MiB of memory and tens of milliseconds, so a stolen users table
 // resists brute force on GPUs. Hashes are self-describing, so the cost can be raised later
 // without invalidating existing passwords.
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+/**
+ * SHA-256 as hex, for what is stored in place of a value that must not be: a session token
+ * (random, so a fast hash is enough) or a rate-limit key (it may hold a mistyped password).
+ */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
 
 /** N = 2^15, r = 8, p = 3: 32 MiB per hash, one of OWASP's recommended scrypt settings. */
 const COST = { N: 2 ** 15, r: 8, p: 3 } as const;

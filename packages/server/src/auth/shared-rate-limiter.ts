@@ -4,12 +4,12 @@
 // user): with per-process buckets, each server added would give a password guesser as many
 // more attempts. The per-process RateLimiter stays for request rates and for the overall
 // ceiling on password hashing, which are about this process's own CPU.
-import { createHash } from 'node:crypto';
 import { EarshotError } from '@earshot/protocol';
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../store/database.ts';
 import { query } from '../store/rows.ts';
 import { rateLimitBuckets } from '../store/schema.ts';
+import { sha256Hex } from './passwords.ts';
 
 export class SharedRateLimiter {
   constructor(
@@ -32,7 +32,7 @@ export class SharedRateLimiter {
     const [row] = await query(() =>
       this.db
         .insert(b)
-        .values({ keyHash: hashKey(key), tokens: this.burst - 1, granted: true, updatedAt: now })
+        .values({ keyHash: sha256Hex(key), tokens: this.burst - 1, granted: true, updatedAt: now })
         .onConflictDoUpdate({
           target: b.keyHash,
           set: {
@@ -62,8 +62,4 @@ export class SharedRateLimiter {
     );
     return deleted.length;
   }
-}
-
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
 }

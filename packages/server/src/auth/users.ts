@@ -2,7 +2,7 @@
 // HttpOnly cookie; the database keeps only its SHA-256, so a leaked table signs nobody in.
 // Changing a user's role, campaigns or password, or disabling them, ends their sessions:
 // a narrowed permission takes effect at once, on HTTP and on open sockets.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   EarshotError,
   type CreateUserRequest,
@@ -13,16 +13,18 @@ import { and, asc, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import type { Database, Db } from '../store/index.ts';
 import { insertMany, query, writeWith, type AlsoWrite } from '../store/rows.ts';
 import { sessions, users } from '../store/schema.ts';
-import { generatePassword, hashPassword, verifyNothing, verifyPassword } from './passwords.ts';
+import {
+  generatePassword,
+  hashPassword,
+  sha256Hex,
+  verifyNothing,
+  verifyPassword,
+} from './passwords.ts';
 import { userPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
 
 const TOKEN_PATTERN = /^ess_[A-Za-z0-9_-]{43}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
 
 function unauthorized(message: string): EarshotError {
   return new EarshotError('unauthorized', message, {
@@ -289,7 +291,7 @@ export class UserStore {
       async (db) => {
         const [session] = await insertMany(db, sessions, [
           {
-            tokenHash: sha256(token),
+            tokenHash: sha256Hex(token),
             userId: row._id,
             createdAt: now,
             expiresAt: now + this.options.sessionMs,
@@ -310,7 +312,7 @@ export class UserStore {
         .select({ session: sessions, user: users })
         .from(sessions)
         .innerJoin(users, eq(users._id, sessions.userId))
-        .where(eq(sessions.tokenHash, sha256(token))),
+        .where(eq(sessions.tokenHash, sha256Hex(token))),
     );
     if (!found || found.session.revokedAt !== null) throw unauthorized('Not signed in');
     if (found.session.expiresAt <= this.now()) throw unauthorized('Session expired');
