@@ -442,7 +442,7 @@ function describe(row: Row): string {
     `  latency ms (send → subscriber socket, ${int(l.count)} samples of ${int(load.latenciesExpected)} sent × subscribers): p50 ${fmt(l.p50)}  p95 ${fmt(l.p95)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}`,
     `  events/s in ${int(load.eventsAccepted / seconds)} accepted (${int(load.eventsSent / seconds)} offered)` +
       `  messages/s out ${int((load.callFrames + load.wallboardFrames) / seconds)}` +
-      ` (call ${int(load.callFrames / seconds)}, wallboard ${int(load.wallboardFrames / seconds)}, ${fmt(load.bytesOut / seconds / 1024 / 1024)} MB/s)`,
+      ` (call ${int(load.callFrames / seconds)}, wallboard ${int(load.wallboardFrames / seconds)}, ${fmt(load.bytesOut / seconds / 1024 / 1024)} MB/s, of which wallboard ${fmt(load.wallboardBytes / seconds / 1024 / 1024)} MB/s)`,
     `  server: cpu ${Math.round((server.cpuMs / server.wallMs) * 100)}% of one core` +
       ` (${Math.round((server.systemMs / server.wallMs) * 100)}% in the kernel), peak rss ${Math.round(server.peakRssMb)} MB,` +
       ` event-loop delay p99 ${fmt(server.loopDelayP99)} ms max ${fmt(server.loopDelayMax)} ms,` +

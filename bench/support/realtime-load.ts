@@ -63,6 +63,8 @@ export interface LoadResult {
   callFrames: number;
   wallboardFrames: number;
   bytesOut: number;
+  /** Of bytesOut, the bytes of wallboard frames. */
+  wallboardBytes: number;
   /** Acknowledgement latency (send → ack), ms, for frames sent in the window. */
   ackLatencies: number[];
   /** How late the load generator sent frames against their schedule, ms (its own lag). */
@@ -227,6 +229,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let callFrames = 0;
   let wallboardFrames = 0;
   let bytesOut = 0;
+  let wallboardBytes = 0;
   let versionGaps = 0;
   let finalsReordered = 0;
   const closes: Record<string, number> = {};
@@ -337,6 +340,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         if (measuring) {
           wallboardFrames++;
           bytesOut += (data as Buffer).length;
+          wallboardBytes += (data as Buffer).length;
         }
         if (options.mode !== 'earshot') return;
         const head = versionHead.exec((data as Buffer).toString('latin1', 0, 120));
@@ -468,6 +472,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     callFrames,
     wallboardFrames,
     bytesOut,
+    wallboardBytes,
     ackLatencies,
     sendLag,
     unackedAtWindowEnd,
