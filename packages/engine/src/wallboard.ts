@@ -3,7 +3,7 @@
 // per-event counters (duration, updatedAt): the board ticks the duration from startTime
 // itself, so a row changes, and is pushed to every wallboard, only when something a
 // supervisor sees changes.
-import type { CallSnapshot, WallboardEntry } from '@earshot/protocol';
+import type { CallSnapshot, WallboardEntry, WallboardPatch } from '@earshot/protocol';
 
 export type { WallboardEntry };
 
@@ -105,6 +105,25 @@ export function wallboardEntryAfter(
   return same ? previous.entry : wallboardEntry(snapshot);
 }
 
+type Sentiment = WallboardEntry['sentiment'];
+
+/** Two sentiment summaries with the same figures (rows rebuild them, so identity says little). */
+function sameSentiment(x: Sentiment, y: Sentiment): boolean {
+  if (x === y) return true;
+  return (
+    x !== undefined &&
+    y !== undefined &&
+    x.positive === y.positive &&
+    x.neutral === y.neutral &&
+    x.negative === y.negative &&
+    x.trend === y.trend
+  );
+}
+
+function sameField(key: keyof WallboardEntry, a: WallboardEntry, b: WallboardEntry): boolean {
+  return key === 'sentiment' ? sameSentiment(a.sentiment, b.sentiment) : a[key] === b[key];
+}
+
 /**
  * Whether two rows show the same thing. Most events (audio levels above all) leave the row as
  * it was; comparing fields is much cheaper than serialising the row to find that out.
@@ -113,20 +132,32 @@ export function sameWallboardEntry(a: WallboardEntry, b: WallboardEntry): boolea
   if (a === b) return true;
   const keys = Object.keys(a) as Array<keyof WallboardEntry>;
   if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (key === 'sentiment') {
-      const x = a.sentiment;
-      const y = b.sentiment;
-      if (
-        !x ||
-        !y ||
-        x.positive !== y.positive ||
-        x.neutral !== y.neutral ||
-        x.negative !== y.negative ||
-        x.trend !== y.trend
-      )
-        return false;
-    } else if (a[key] !== b[key]) return false;
-  }
+  for (const key of keys) if (!sameField(key, a, b)) return false;
   return true;
+}
+
+/**
+ * The change from `previous` to `next` (two versions of one call's row) as a patch: the fields
+ * that differ and the fields that are gone. Undefined when the rows show the same thing. A
+ * row is about 400 bytes of JSON and most changes touch one or two of its fields (the
+ * speaker, the sentiment), so a wallboard that holds the row is sent only those.
+ */
+export function wallboardPatch(
+  previous: WallboardEntry,
+  next: WallboardEntry,
+): WallboardPatch | undefined {
+  const set: Record<string, unknown> = {};
+  let changed = false;
+  for (const key of Object.keys(next) as Array<keyof WallboardEntry>) {
+    if (next[key] !== undefined && !sameField(key, previous, next)) {
+      set[key] = next[key];
+      changed = true;
+    }
+  }
+  let unset: string[] | undefined;
+  for (const key of Object.keys(previous) as Array<keyof WallboardEntry>) {
+    if (previous[key] !== undefined && next[key] === undefined) (unset ??= []).push(key);
+  }
+  if (!changed && !unset) return undefined;
+  return { op: 'patch', callId: next.callId, set, ...(unset ? { unset } : {}) };
 }

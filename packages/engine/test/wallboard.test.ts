@@ -1,12 +1,22 @@
 // The wallboard row: the phone masked to its last four digits, the field comparison the hub
-// uses to skip rows that did not change, and the row reused when nothing it shows changed.
-import { emptySnapshot, type LiveCall, type WallboardEntry } from '@earshot/protocol';
+// uses to skip rows that did not change, the row reused when nothing it shows changed, and
+// the patch a wallboard that holds the row is sent instead of the whole row.
+import {
+  applyWallboardChanges,
+  emptySnapshot,
+  mergeWallboardChanges,
+  type LiveCall,
+  type WallboardChange,
+  type WallboardEntry,
+} from '@earshot/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   maskPhone,
   sameWallboardEntry,
   wallboardEntry,
   wallboardEntryAfter,
+  wallboardPatch,
 } from '../src/wallboard.ts';
 
 const row: WallboardEntry = {
@@ -112,5 +122,100 @@ describe('wallboard rows', () => {
       const variant = { ...first, liveCall: { ...call, [key]: value } as LiveCall };
       expect(wallboardEntryAfter(variant, previous), key).toEqual(wallboardEntry(variant));
     }
+  });
+});
+
+/** A version of row c1: the fields a call's life changes, some of which come and go. */
+const version = fc
+  .record(
+    {
+      status: fc.constantFrom('connected', 'on-hold', 'ended'),
+      currentPhase: fc.constantFrom('Opening', 'Pitch', 'Close'),
+      currentSpeaker: fc.constantFrom('agent', 'customer'),
+      sentiment: fc.record({
+        positive: fc.integer({ min: 0, max: 2 }),
+        neutral: fc.constant(50),
+        negative: fc.integer({ min: 0, max: 2 }),
+        trend: fc.constantFrom('stable', 'improving'),
+      }),
+      conversionProbability: fc.integer({ min: 0, max: 2 }),
+      pipelineError: fc.boolean(),
+      endedAt: fc.constant('2026-11-24T10:05:00.000Z'),
+    },
+    { requiredKeys: ['status', 'currentPhase', 'pipelineError'] },
+  )
+  .map((fields) => ({ ...row, sentiment: undefined, ...fields }) as WallboardEntry)
+  .map((entry) => JSON.parse(JSON.stringify(entry)) as WallboardEntry); // no undefined keys
+
+describe('wallboard patches', () => {
+  it('carries only what changed: a turn of speaker is one field, silence removes it', () => {
+    const speaking = { ...row, currentSpeaker: 'agent' as const };
+    expect(wallboardPatch(row, speaking)).toEqual({
+      op: 'patch',
+      callId: 'c1',
+      set: { currentSpeaker: 'agent' },
+    });
+    expect(wallboardPatch(speaking, row)).toEqual({
+      op: 'patch',
+      callId: 'c1',
+      set: {},
+      unset: ['currentSpeaker'],
+    });
+    // A sentiment summary rebuilt with the same figures is not a change.
+    const rebuilt = { ...row, sentiment: { ...row.sentiment! }, currentPhase: 'Pitch' };
+    expect(wallboardPatch(row, rebuilt)).toEqual({
+      op: 'patch',
+      callId: 'c1',
+      set: { currentPhase: 'Pitch' },
+    });
+    expect(wallboardPatch(row, { ...row, sentiment: { ...row.sentiment! } })).toBeUndefined();
+  });
+
+  it('a patch applied to the old row gives the new one, and no patch means the same row', () => {
+    fc.assert(
+      fc.property(version, version, (previous, next) => {
+        const patch = wallboardPatch(previous, next);
+        expect(patch === undefined).toBe(sameWallboardEntry(previous, next));
+        const rows = new Map([['c1', previous]]);
+        if (patch) applyWallboardChanges(rows, [patch]);
+        expect(rows.get('c1')).toEqual(patch ? next : previous);
+      }),
+    );
+  });
+
+  it('a run of upserts, patches and removals merged into one has the effect of the whole run', () => {
+    const step = fc.oneof(
+      fc.tuple(fc.constant('patch' as const), version),
+      fc.tuple(fc.constant('upsert' as const), version),
+      fc.tuple(fc.constant('remove' as const), fc.constant(undefined)),
+    );
+    fc.assert(
+      fc.property(version, fc.array(step, { minLength: 1, maxLength: 8 }), (first, steps) => {
+        // As the hub makes them: a patch only of a row the subscriber holds.
+        let held: WallboardEntry | undefined = first;
+        const changes: WallboardChange[] = [];
+        for (const [kind, next] of steps) {
+          if (kind === 'remove') {
+            changes.push({ op: 'remove', callId: 'c1' });
+            held = undefined;
+            continue;
+          }
+          const patch = held && kind === 'patch' ? wallboardPatch(held, next!) : undefined;
+          if (held && kind === 'patch' && !patch) continue; // nothing changed: nothing sent
+          changes.push(
+            patch ?? { op: 'upsert', entry: next as unknown as Record<string, unknown> },
+          );
+          held = next;
+        }
+        if (changes.length === 0) return;
+        const oneByOne = new Map([['c1', first]]);
+        applyWallboardChanges(oneByOne, changes);
+        const merged = changes.reduce((earlier, later) => mergeWallboardChanges(earlier, later));
+        const atOnce = new Map([['c1', first]]);
+        applyWallboardChanges(atOnce, [merged]);
+        expect(atOnce).toEqual(oneByOne);
+        expect(oneByOne.get('c1')).toEqual(held);
+      }),
+    );
   });
 });

@@ -8,3 +8,4 @@ export * from './realtime.ts';
 export * from './call-replica.ts';
 export * from './supervisor-actions.ts';
 export * from './access.ts';
+export * from './wallboard-replica.ts';

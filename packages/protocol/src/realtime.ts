@@ -75,9 +75,21 @@ export const callChange = z.union([
 export type CallChange = z.infer<typeof callChange>;
 export type CallPatch = Extract<CallChange, { set: unknown }>;
 
-/** A wallboard row changed (upsert) or left this subscriber's view (remove). */
+/**
+ * A wallboard row entered or changed (upsert, the whole row), changed in a few fields (patch,
+ * of a row the subscriber holds), or left this subscriber's view (remove). Most changes of a
+ * row touch one or two fields (the speaker, the sentiment), so a row the subscriber already
+ * holds travels as a patch.
+ */
 export const wallboardChange = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('upsert'), entry: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    op: z.literal('patch'),
+    callId: z.string(),
+    set: z.record(z.string(), z.unknown()),
+    /** Fields the row no longer has. */
+    unset: z.array(z.string()).optional(),
+  }),
   z.strictObject({
     op: z.literal('remove'),
     callId: z.string(),
@@ -86,6 +98,7 @@ export const wallboardChange = z.discriminatedUnion('op', [
   }),
 ]);
 export type WallboardChange = z.infer<typeof wallboardChange>;
+export type WallboardPatch = Extract<WallboardChange, { op: 'patch' }>;
 
 export const serverMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready'), heartbeatMs: z.number() }),

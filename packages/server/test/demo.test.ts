@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RealtimeClient, type SocketLike } from '@earshot/client';
-import type { CallChange } from '@earshot/protocol';
+import { applyWallboardChanges, RealtimeClient, type SocketLike } from '@earshot/client';
+import type { CallChange, WallboardChange, WallboardEntry } from '@earshot/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import pino from 'pino';
@@ -43,19 +43,14 @@ describe('the live demo (npm start)', () => {
     const socket = (u: string) =>
       new WebSocket(u, { headers: { cookie } }) as unknown as SocketLike;
 
-    const board = new Map<string, Record<string, unknown>>();
+    const board = new Map<string, WallboardEntry>();
     const wallboard = new RealtimeClient({ url, socket });
     clients.push(wallboard);
-    type BoardChange =
-      { op: 'upsert'; entry: Record<string, unknown> } | { op: 'remove'; callId: string };
-    wallboard.subscribe<{ calls: Array<Record<string, unknown>> }, BoardChange>(
+    wallboard.subscribe<{ calls: WallboardEntry[] }, WallboardChange>(
       { kind: 'wallboard' },
       {
-        onSnapshot: (data) => data.calls.forEach((c) => board.set(String(c.callId), c)),
-        onDelta: (changes) =>
-          changes.forEach((c) =>
-            c.op === 'upsert' ? board.set(String(c.entry.callId), c.entry) : board.delete(c.callId),
-          ),
+        onSnapshot: (data) => data.calls.forEach((c) => board.set(c.callId, c)),
+        onDelta: (changes) => applyWallboardChanges(board, changes),
       },
     );
 

@@ -1,12 +1,19 @@
 // The supervisors' realtime socket: snapshot then contiguous deltas under concurrent ingest,
 // exact resume after a forced disconnect, resync when history is gone, a slow consumer closed
 // while a fast one keeps up, malformed frames and bad credentials refused.
-import { applyCallChanges, RealtimeClient, type SocketLike } from '@earshot/client';
+import {
+  applyCallChanges,
+  applyWallboardChanges,
+  RealtimeClient,
+  type SocketLike,
+} from '@earshot/client';
 import {
   CLOSE_CODES,
   type CallChange,
   type CallSnapshot,
   type IngestEvent,
+  type WallboardChange,
+  type WallboardEntry,
 } from '@earshot/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -315,24 +322,17 @@ describe('realtime subscriptions', () => {
     const r = await start();
     await r.earshot.calls.start(startRequest('board-1'));
     await r.earshot.calls.start(startRequest('board-2', { status: 'ringing' }));
-    const rows = new Map<string, Record<string, unknown>>();
+    const rows = new Map<string, WallboardEntry>();
     const client = new RealtimeClient({ url: r.url, token: r.monitorKey, socket: wsFactory });
     clients.push(client);
-    type Change =
-      { op: 'upsert'; entry: Record<string, unknown> } | { op: 'remove'; callId: string };
-    client.subscribe<{ calls: Array<Record<string, unknown>> }, Change>(
+    client.subscribe<{ calls: WallboardEntry[] }, WallboardChange>(
       { kind: 'wallboard', filter: { status: ['connecting', 'connected'] } },
       {
         onSnapshot(data) {
           rows.clear();
-          for (const entry of data.calls) rows.set(String(entry.callId), entry);
+          for (const entry of data.calls) rows.set(entry.callId, entry);
         },
-        onDelta(changes) {
-          for (const change of changes) {
-            if (change.op === 'remove') rows.delete(change.callId);
-            else rows.set(String(change.entry.callId), change.entry);
-          }
-        },
+        onDelta: (changes) => applyWallboardChanges(rows, changes),
       },
     );
     await until(() => rows.has('board-1'), 'the snapshot');

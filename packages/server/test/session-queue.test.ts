@@ -1,13 +1,18 @@
 // A session's send queue, driven by hand: changes to one row queued behind a blocked socket
 // leave as one change, and the subscriber's copy ends up as the server's; in a long turn,
-// changes leave once they have waited the hub's maxHoldMs.
+// changes leave once they have waited the hub's maxHoldMs. A wallboard gets a row whole,
+// then patches, and only what its scope and filter show.
 import { describe, expect, it } from 'vitest';
 import {
   applyCallChanges,
+  applyWallboardChanges,
   emptySnapshot,
   type CallChange,
   type LiveCall,
   type ServerMessage,
+  type WallboardChange,
+  type WallboardEntry,
+  type WallboardFilter,
 } from '@earshot/protocol';
 import type { Timers } from '../src/jobs/service.ts';
 import { InProcessBus } from '../src/realtime/bus.ts';
@@ -186,5 +191,174 @@ describe('session send queue', () => {
     expect(delta.changes).toEqual([
       { table: 'liveCalls', doc: { ...CALL, status: 'on_hold', agentGain: 0 } },
     ]);
+  });
+});
+
+describe('wallboard frames', () => {
+  const ROW = {
+    callId: 'w-1',
+    liveCallId: 'l-1',
+    agentName: 'Dana',
+    customerName: 'Sam',
+    customerPhone: '+•• •••• ••0123',
+    campaignId: 'campaign-a',
+    campaignName: 'Solar',
+    status: 'connected',
+    startTime: '2026-11-24T10:00:00.000Z',
+    currentPhase: 'Opening',
+    isRecording: true,
+    pipelineError: false,
+  } as WallboardEntry;
+
+  /** A hub with one wallboard session (filtered, or not), whose rows are kept as a client would. */
+  function board(filter?: WallboardFilter) {
+    const bus = new InProcessBus();
+    const timers = manualTimers();
+    const hub = new Hub(
+      bus,
+      { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
+      { afterTurn: (callback) => timers.setTimeout(callback, 0) },
+    );
+    const frames: ServerMessage[] = [];
+    let buffered = 0;
+    const sink: Sink = {
+      send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+      bufferedAmount: () => buffered,
+      close: () => {},
+    };
+    const session = new Session(hub, sink, { timers, highWaterBytes: 100 });
+    session.handle({
+      type: 'subscribe',
+      id: 'w',
+      topic: { kind: 'wallboard', ...(filter ? { filter } : {}) },
+    });
+    const rows = new Map<string, WallboardEntry>();
+    let seen = 0;
+    let version = 0;
+    /** Applies the frames that came since the last call; checks they follow on. */
+    const sync = () => {
+      timers.run();
+      for (const frame of frames.slice(seen)) {
+        if (frame.type === 'snapshot') {
+          version = frame.version;
+          for (const row of (frame.data as { calls: WallboardEntry[] }).calls)
+            rows.set(row.callId, row);
+        }
+        if (frame.type !== 'delta') continue;
+        expect(frame.fromVersion).toBe(version + 1);
+        version = frame.version;
+        applyWallboardChanges(rows, frame.changes as WallboardChange[]);
+      }
+      const fresh = frames.slice(seen);
+      seen = frames.length;
+      return fresh.filter((frame) => frame.type === 'delta');
+    };
+    const publish = (entry: WallboardEntry) =>
+      bus.publish({ callId: entry.callId, changes: [], entry });
+    sync();
+    return { hub, rows, sync, publish, block: (bytes: number) => (buffered = bytes), filter };
+  }
+
+  it('sends a row whole once, then only the fields that change', () => {
+    const { hub, rows, sync, publish } = board();
+    publish(ROW);
+    expect(sync().map((delta) => delta.type === 'delta' && delta.changes)).toEqual([
+      [{ op: 'upsert', entry: ROW }],
+    ]);
+    publish({ ...ROW, currentSpeaker: 'agent' });
+    publish({ ...ROW, currentSpeaker: 'agent' }); // the same row: nothing to send
+    const deltas = sync();
+    expect(deltas).toHaveLength(1);
+    expect(deltas[0]!.type === 'delta' && deltas[0]!.changes).toEqual([
+      { op: 'patch', callId: 'w-1', set: { currentSpeaker: 'agent' } },
+    ]);
+    publish(ROW); // silence: the speaker is gone from the row
+    expect(sync().map((delta) => delta.type === 'delta' && delta.changes)).toEqual([
+      [{ op: 'patch', callId: 'w-1', set: {}, unset: ['currentSpeaker'] }],
+    ]);
+    expect([...rows.values()]).toEqual(hub.wallboardEntries(undefined));
+  });
+
+  it('gives a filtered wallboard rows entering whole, patches while they stay, removals as they leave, and nothing while they are out', () => {
+    const { hub, rows, sync, publish, filter } = board({ status: ['connected'] });
+    publish({ ...ROW, status: 'ringing' });
+    expect(sync()).toEqual([]); // not in view, never held: no frame at all
+    publish(ROW);
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [{ op: 'upsert', entry: ROW }],
+    ]);
+    publish({ ...ROW, currentPhase: 'Pitch' });
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [{ op: 'patch', callId: 'w-1', set: { currentPhase: 'Pitch' } }],
+    ]);
+    publish({ ...ROW, currentPhase: 'Pitch', status: 'on-hold' });
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [{ op: 'remove', callId: 'w-1' }],
+    ]);
+    publish({ ...ROW, currentPhase: 'Close', status: 'on-hold' });
+    expect(sync()).toEqual([]);
+    publish({ ...ROW, currentPhase: 'Close' });
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [{ op: 'upsert', entry: { ...ROW, currentPhase: 'Close' } }],
+    ]);
+    expect([...rows.values()]).toEqual(hub.wallboardEntries(filter));
+  });
+
+  it('folds a row and its patches queued behind a blocked socket into one change', () => {
+    const { hub, rows, sync, publish, block } = board();
+    block(1_000);
+    publish(ROW);
+    publish({ ...ROW, currentSpeaker: 'customer' });
+    publish({ ...ROW, currentSpeaker: 'customer', currentPhase: 'Pitch' });
+    expect(sync()).toEqual([]);
+    block(0);
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [{ op: 'upsert', entry: { ...ROW, currentSpeaker: 'customer', currentPhase: 'Pitch' } }],
+    ]);
+    block(1_000);
+    publish({ ...ROW, currentPhase: 'Pitch', isRecording: false });
+    publish({ ...ROW, currentPhase: 'Close', isRecording: false });
+    sync();
+    block(0);
+    expect(sync().map((d) => d.type === 'delta' && d.changes)).toEqual([
+      [
+        {
+          op: 'patch',
+          callId: 'w-1',
+          set: { isRecording: false, currentPhase: 'Close' },
+          unset: ['currentSpeaker'],
+        },
+      ],
+    ]);
+    expect([...rows.values()]).toEqual(hub.wallboardEntries(undefined));
+  });
+
+  it('resumes with whole rows, which leave the resumed copy equal to the board', () => {
+    const { hub, sync, publish } = board();
+    publish(ROW);
+    const [first] = sync();
+    if (first?.type !== 'delta') throw new Error('expected a delta');
+    publish({ ...ROW, currentSpeaker: 'agent' });
+    publish({ ...ROW, currentSpeaker: 'agent', status: 'on-hold' });
+    const frames: ServerMessage[] = [];
+    const resumed = new Session(hub, {
+      send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+      bufferedAmount: () => 0,
+      close: () => {},
+    });
+    resumed.handle({
+      type: 'subscribe',
+      id: 'again',
+      topic: { kind: 'wallboard' },
+      resumeFrom: first.version,
+    });
+    const rows = new Map([['w-1', ROW]]);
+    for (const frame of frames) {
+      if (frame.type !== 'delta') throw new Error(`expected deltas, got ${frame.type}`);
+      for (const change of frame.changes as WallboardChange[]) expect(change.op).toBe('upsert');
+      applyWallboardChanges(rows, frame.changes as WallboardChange[]);
+    }
+    expect(frames).toHaveLength(2);
+    expect([...rows.values()]).toEqual(hub.wallboardEntries(undefined));
   });
 });

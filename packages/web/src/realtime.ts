@@ -1,7 +1,12 @@
 // The console's one realtime connection (the typed @earshot/client over the browser's
 // WebSocket) and the React hooks that read it. Deltas are applied as they arrive; React state
 // is updated at most once per animation frame, so a burst of changes costs one render.
-import { applyCallChanges, RealtimeClient, type ConnectionState } from '@earshot/client';
+import {
+  applyCallChanges,
+  applyWallboardChanges,
+  RealtimeClient,
+  type ConnectionState,
+} from '@earshot/client';
 import type { CallChange, CallSnapshot, WallboardChange, WallboardEntry } from '@earshot/protocol';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { realtimeUrl } from './session.ts';
@@ -88,10 +93,7 @@ export function useWallboard(): Map<string, WallboardRow> | undefined {
         },
         onDelta(changes) {
           current = new Map(current);
-          for (const change of changes) {
-            if (change.op === 'remove') current.delete(change.callId);
-            else current.set(String(change.entry.callId), change.entry as unknown as WallboardRow);
-          }
+          applyWallboardChanges(current, changes);
           setRows(current);
         },
         onResync: noteResync,

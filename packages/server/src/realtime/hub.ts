@@ -3,8 +3,14 @@
 // change and a bounded history, so a reconnecting client gets exactly what it missed or is
 // told to resync. A snapshot and the stream after it never gap: updates arrive synchronously
 // and the snapshot is read in the same tick as its version.
-import { sameWallboardEntry, type WallboardEntry } from '@earshot/engine';
-import type { CallChange, CallSnapshot, WallboardChange, WallboardFilter } from '@earshot/protocol';
+import { sameWallboardEntry, wallboardPatch, type WallboardEntry } from '@earshot/engine';
+import type {
+  CallChange,
+  CallSnapshot,
+  WallboardChange,
+  WallboardFilter,
+  WallboardPatch,
+} from '@earshot/protocol';
 import type { CallUpdate, RealtimeBus } from './bus.ts';
 import type { Session, Watcher } from './session.ts';
 
@@ -14,6 +20,24 @@ export interface SnapshotSource {
 }
 
 export type TopicChange = CallChange | WallboardChange;
+
+/**
+ * One call's wallboard row changed. What a wallboard subscriber is sent of it depends on
+ * whether its view held the row before and holds it now (campaign scope and filter): the
+ * whole row, a patch, a removal, or nothing.
+ */
+export interface RowChange {
+  callId: string;
+  /** The row before the change; undefined for a call new to the board. */
+  before: WallboardEntry | undefined;
+  /** The row after it; undefined when the call left the board. */
+  after: WallboardEntry | undefined;
+  /** The whole change (the row as upsert, or the removal) and its JSON: what the log holds. */
+  change: WallboardChange;
+  json: string;
+  /** `before` to `after` as a patch, with its JSON: made once for every follower. */
+  patch?: { change: WallboardPatch; json: string };
+}
 
 export interface LogEntry {
   version: number;
@@ -357,34 +381,46 @@ export class Hub {
       }
     }
     this.releaseIdleHistories(now);
-    let change: WallboardChange | undefined;
-    let changeJson = '';
+    const row = this.rowChange(update);
+    if (row) {
+      // The log holds whole rows: a resume replays them through each subscriber's view.
+      const version = this.wallboard.append([row.json]);
+      const followers = this.watchers.get('wallboard');
+      if (followers) {
+        if (row.before && row.after) {
+          const change = wallboardPatch(row.before, row.after);
+          if (change) row.patch = { change, json: JSON.stringify(change) };
+        }
+        for (const session of followers) session.deliverWallboard(version, row);
+      }
+    }
+  }
+
+  /** How the update changes the call's wallboard row, if it does; the row is updated here. */
+  private rowChange(update: CallUpdate): RowChange | undefined {
+    const callId = update.callId;
+    const before = this.entries.get(callId);
     if (update.removed) {
-      this.callLogs.delete(update.callId);
-      this.idleSince.delete(update.callId);
-      const removed = this.entries.get(update.callId);
-      if (removed && this.entries.delete(update.callId)) {
-        change = {
-          op: 'remove',
-          callId: update.callId,
-          ...(removed.campaignId !== undefined ? { campaignId: removed.campaignId } : {}),
-        };
-        changeJson = JSON.stringify(change);
-      }
-    } else {
-      const previous = this.entries.get(update.callId);
-      if (!previous || !sameWallboardEntry(previous, update.entry)) {
-        const json = JSON.stringify(update.entry);
-        this.entries.set(update.callId, update.entry);
-        change = { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> };
-        changeJson = `{"op":"upsert","entry":${json}}`;
-      }
+      this.callLogs.delete(callId);
+      this.idleSince.delete(callId);
+      if (!before) return undefined;
+      this.entries.delete(callId);
+      const change: WallboardChange = {
+        op: 'remove',
+        callId,
+        ...(before.campaignId !== undefined ? { campaignId: before.campaignId } : {}),
+      };
+      return { callId, before, after: undefined, change, json: JSON.stringify(change) };
     }
-    if (change) {
-      const version = this.wallboard.append([changeJson]);
-      for (const session of this.watchers.get('wallboard') ?? [])
-        session.deliverWallboard(version, [change], [changeJson]);
-    }
+    if (before && sameWallboardEntry(before, update.entry)) return undefined;
+    this.entries.set(callId, update.entry);
+    return {
+      callId,
+      before,
+      after: update.entry,
+      change: { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> },
+      json: `{"op":"upsert","entry":${JSON.stringify(update.entry)}}`,
+    };
   }
 
   /** Whether no one has followed the call for idleHistoryMs (or ever). */

@@ -8,18 +8,21 @@ import {
   CLOSE_CODES,
   EarshotError,
   mergeChanges,
+  mergeWallboardChanges,
   scopeCovers,
+  wallboardChangeCallId,
   type CampaignScope,
   type CallChange,
   type ClientMessage,
   type ServerMessage,
   type Topic,
   type WallboardChange,
+  type WallboardEntry,
   type WallboardFilter,
 } from '@earshot/protocol';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
-import { matchesFilter, type Hub, type TopicChange } from './hub.ts';
+import { matchesFilter, type Hub, type RowChange, type TopicChange } from './hub.ts';
 
 /** What a session needs of its socket: the transport stays thin and replaceable in tests. */
 export interface Sink {
@@ -50,6 +53,12 @@ interface Subscription {
   id: string;
   topic: Topic;
   /**
+   * The last version this subscriber's frames have covered: the next frame starts after it.
+   * A wallboard version this subscriber does not see (another campaign's row, a row outside
+   * its filter) is sent as nothing at all and covered by the next frame.
+   */
+  sent: number;
+  /**
    * Changes waiting to be sent, by document key, covering versions [from, to], each with its
    * JSON (made once per change by the hub, shared by every subscriber). Cleared, not replaced,
    * when sent: a subscription keeps one queue for its life rather than a new Map per frame.
@@ -68,7 +77,7 @@ function topicKey(topic: Topic): string {
 }
 
 function changeKey(change: TopicChange): string {
-  if ('op' in change) return change.op === 'remove' ? change.callId : String(change.entry.callId);
+  if ('op' in change) return wallboardChangeCallId(change);
   return `${change.table}:${'doc' in change ? String(change.doc._id) : change.id}`;
 }
 
@@ -154,6 +163,7 @@ export class Session {
     const subscription: Subscription = {
       id,
       topic,
+      sent: log.version,
       pending: { waiting: false, from: 0, to: 0, changes: new Map() },
     };
     this.subscriptions.set(id, subscription);
@@ -169,6 +179,7 @@ export class Session {
             : entry.json;
           this.sendDelta(id, entry.version, entry.version, json);
         }
+        subscription.sent = log.version;
         this.hub.announce(topicKey(topic));
         return;
       }
@@ -193,7 +204,10 @@ export class Session {
     return this.hub.source.callSnapshot(topic.callId);
   }
 
-  /** A wallboard change as this subscriber sees it: a row outside its filter is a removal. */
+  /**
+   * A wallboard change of the log (whole rows and removals) as this subscriber sees it, for a
+   * resume: a row outside its filter is a removal.
+   */
   private visible(subscription: Subscription, changes: TopicChange[]): TopicChange[] {
     if (subscription.topic.kind !== 'wallboard') return changes;
     const filter: WallboardFilter | undefined = subscription.topic.filter;
@@ -210,9 +224,15 @@ export class Session {
     });
   }
 
-  /** Whether a wallboard change is about a call this connection may see. */
+  /** Whether a wallboard change of the log is about a call this connection may see. */
   private inScope(change: WallboardChange): boolean {
-    const campaignId = change.op === 'upsert' ? change.entry.campaignId : change.campaignId;
+    // The log holds no patches (RowChange): a patch names no campaign, so it counts as none.
+    const campaignId =
+      change.op === 'upsert'
+        ? change.entry.campaignId
+        : change.op === 'remove'
+          ? change.campaignId
+          : undefined;
     return scopeCovers(this.scope, campaignId as string | undefined);
   }
 
@@ -242,12 +262,31 @@ export class Session {
     }
   }
 
-  deliverWallboard(version: number, changes: WallboardChange[], json: string[]): void {
+  deliverWallboard(version: number, row: RowChange): void {
     for (const subscription of this.subscriptions.values()) {
       if (subscription.topic.kind !== 'wallboard') continue;
-      const visible = this.visibleJson(subscription, changes, json);
-      this.enqueue(subscription, version, visible.changes, visible.json);
+      const seen = this.rowChangeFor(subscription.topic.filter, row);
+      if (seen) this.enqueue(subscription, version, [seen.change], [seen.json]);
     }
+  }
+
+  /**
+   * What a wallboard subscriber is sent of a row's change. A row its view holds and still
+   * shows gets a patch; a row that comes into view, the whole row; a row that leaves it, a
+   * removal; a row it neither held nor shows, nothing.
+   */
+  private rowChangeFor(
+    filter: WallboardFilter | undefined,
+    row: RowChange,
+  ): { change: WallboardChange; json: string } | undefined {
+    const shows = (entry: WallboardEntry | undefined) =>
+      entry !== undefined && this.maySee(entry) && matchesFilter(entry, filter);
+    const held = shows(row.before);
+    if (shows(row.after)) return held && row.patch ? row.patch : row;
+    if (!held) return undefined;
+    if (row.change.op === 'remove') return row;
+    const removal: WallboardChange = { op: 'remove', callId: row.callId };
+    return { change: removal, json: JSON.stringify(removal) };
   }
 
   /** `visible`, with each change's JSON: the shared one unless the filter rewrote it. */
@@ -274,9 +313,9 @@ export class Session {
   ): void {
     if (this.closed) return;
     const pending = subscription.pending;
-    // A version whose changes this subscriber does not see (a foreign campaign's wallboard
-    // row) still moves `to`: the next frame's fromVersion must follow the last one's version.
-    if (!pending.waiting) pending.from = version;
+    // Versions this subscriber was not sent (a foreign campaign's wallboard row) are covered
+    // by this frame: its fromVersion must follow the last frame's version.
+    if (!pending.waiting) pending.from = subscription.sent + 1;
     pending.waiting = true;
     pending.to = version;
     const queued = pending.changes;
@@ -287,8 +326,10 @@ export class Session {
       queued.delete(key);
       // A patch of a row already queued is folded into it: the subscriber never held the
       // version the patch was made against.
-      if (earlier && 'set' in change && 'table' in earlier.change) {
+      if (earlier && 'table' in change && 'set' in change && 'table' in earlier.change) {
         queued.set(key, { change: mergeChanges(earlier.change, change), json: undefined });
+      } else if (earlier && 'op' in change && change.op === 'patch' && 'op' in earlier.change) {
+        queued.set(key, { change: mergeWallboardChanges(earlier.change, change), json: undefined });
       } else {
         queued.set(key, { change, json: json[i]! });
       }
@@ -331,6 +372,7 @@ export class Session {
       for (const queued of pending.changes.values())
         json.push(queued.json ?? JSON.stringify(queued.change));
       pending.changes.clear();
+      subscription.sent = pending.to;
       this.sendDelta(subscription.id, pending.from, pending.to, json);
     }
   }
