@@ -53,7 +53,7 @@ import type {
   StreamAnswer,
   TickPart,
 } from './call-host.ts';
-import { toEarshotError, type Store } from '../store/index.ts';
+import { isUnavailable, toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
 type Document = Record<string, unknown>;
@@ -110,6 +110,11 @@ function refusedFrame(error: unknown, lastSeq: number | undefined): StreamAnswer
   };
 }
 
+/** Whether a write failed for want of a database (it stays queued) rather than by refusal. */
+function isOutage(error: unknown): boolean {
+  return isUnavailable(error) || (error instanceof EarshotError && error.kind === 'unavailable');
+}
+
 /** seq 0 in the event log holds the hash of the start request. */
 const START_SEQ = 0;
 
@@ -119,6 +124,8 @@ export class CallService implements CallHost {
   private readonly rows = new Map<string, { snapshot: CallSnapshot; entry: WallboardEntry }>();
   private readonly clock: () => number;
   private readonly newId: () => string;
+  /** Calls being put back to what the store holds after a refused write (reload). */
+  private readonly reloading = new Map<string, Promise<void>>();
 
   constructor(private readonly options: CallServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -146,12 +153,22 @@ export class CallService implements CallHost {
     return { ...this.counts, ...this.options.writer.stats };
   }
 
-  /** Refuses new work while commits are failing: nothing is applied that cannot be kept. */
-  private ensureWritable(): void {
+  /**
+   * Refuses new work while commits are failing (nothing is applied that cannot be kept), and
+   * new work on a call that is being reloaded (it would be applied to the state being replaced).
+   */
+  private ensureWritable(callId?: string): void {
     if (!this.options.writer.available) {
       throw new EarshotError('unavailable', 'The database is unavailable; retry shortly', {
         retryAfter: 1,
       });
+    }
+    if (callId !== undefined && this.reloading.has(callId)) {
+      throw new EarshotError(
+        'unavailable',
+        `Call ${callId} is being reloaded from the store; retry shortly`,
+        { retryAfter: 1 },
+      );
     }
   }
 
@@ -183,7 +200,53 @@ export class CallService implements CallHost {
       }
       this.options.bus.publish({ callId, changes, entry: this.rowOf(callId, state.snapshot) });
     }
-    return this.options.writer.write(mutations);
+    return this.options.writer.write(mutations).catch((error: unknown) => {
+      // An outage keeps the writes queued and retried; a refusal drops them, and what memory
+      // and the subscribers hold must go back to what was stored.
+      if (!isOutage(error)) void this.reload(callId);
+      throw error;
+    });
+  }
+
+  /**
+   * Puts a call back to what the store holds, after the database refused one of its writes.
+   * Until now the refused change stayed in memory: subscribers kept seeing it, and its events
+   * counted as received, so a resend was acknowledged as a duplicate of something never
+   * stored. New work on the call gets 503 until the reload is done.
+   */
+  private reload(callId: string): Promise<void> {
+    const running = this.reloading.get(callId);
+    if (running) return running;
+    const reloading = this.restore(callId)
+      .catch((error: unknown) =>
+        this.options.logger.error(
+          { err: error, callId },
+          'reload after a refused write failed; the call keeps its state in memory',
+        ),
+      )
+      .finally(() => this.reloading.delete(callId));
+    this.reloading.set(callId, reloading);
+    return reloading;
+  }
+
+  private async restore(callId: string): Promise<void> {
+    // Everything queued before now settles first: then the store holds all it will of the call.
+    await this.options.writer.write([]).catch(() => undefined);
+    const held = this.calls.get(callId);
+    if (!held) return;
+    const state = await this.read(held.snapshot.liveCall._id);
+    this.rows.delete(callId);
+    if (!state) {
+      // The call's own first row was refused: as far as the store knows, it never started.
+      this.calls.delete(callId);
+      const entry = wallboardEntry(held.snapshot);
+      this.options.bus.publish({ callId, changes: [], entry, removed: true });
+    } else {
+      this.calls.set(callId, state);
+      const entry = this.rowOf(callId, state.snapshot);
+      this.options.bus.publish({ callId, changes: [], entry, reset: state.snapshot });
+    }
+    this.options.logger.warn({ callId }, 'call reloaded from the store after a refused write');
   }
 
   /** The call's wallboard row: the one last published when nothing it shows has changed. */
@@ -202,27 +265,30 @@ export class CallService implements CallHost {
     const db = this.options.store.database.db;
     const rows = await db.select({ id: liveCalls._id }).from(liveCalls);
     for (const { id } of rows) {
-      const snapshot = await this.options.store.calls.read(id);
-      if (!snapshot) continue;
-      const events = await db
-        .select({ seq: callEvents.seq, hash: callEvents.hash })
-        .from(callEvents)
-        .where(eq(callEvents.liveCallId, id));
-      const seen = new SeenEvents();
-      let start = '';
-      for (const event of events) {
-        if (event.seq === START_SEQ) start = event.hash;
-        else seen.set(event.seq, event.hash);
-      }
-      const campaign = snapshot.liveCall.campaignId
-        ? await this.options.store.campaigns.get(snapshot.liveCall.campaignId)
-        : undefined;
-      this.calls.set(
-        snapshot.liveCall.callId,
-        restoreCall(snapshot, campaign?.script, seen, start, campaign),
-      );
+      const state = await this.read(id);
+      if (state) this.calls.set(state.snapshot.liveCall.callId, state);
     }
     return rows.length;
+  }
+
+  /** A call's state as the store holds it (by its row's `_id`), or undefined. */
+  private async read(id: string): Promise<CallState | undefined> {
+    const snapshot = await this.options.store.calls.read(id);
+    if (!snapshot) return undefined;
+    const events = await this.options.store.database.db
+      .select({ seq: callEvents.seq, hash: callEvents.hash })
+      .from(callEvents)
+      .where(eq(callEvents.liveCallId, id));
+    const seen = new SeenEvents();
+    let start = '';
+    for (const event of events) {
+      if (event.seq === START_SEQ) start = event.hash;
+      else seen.set(event.seq, event.hash);
+    }
+    const campaign = snapshot.liveCall.campaignId
+      ? await this.options.store.campaigns.get(snapshot.liveCall.campaignId)
+      : undefined;
+    return restoreCall(snapshot, campaign?.script, seen, start, campaign);
   }
 
   /**
@@ -230,7 +296,7 @@ export class CallService implements CallHost {
    * with a different body it is a 409.
    */
   async start(request: StartCallRequest): Promise<{ call: LiveCall; created: boolean }> {
-    this.ensureWritable();
+    this.ensureWritable(request.callId);
     const existing = this.calls.get(request.callId);
     if (existing) {
       if (existing.startHash !== startHash(request)) {
@@ -327,7 +393,7 @@ export class CallService implements CallHost {
 
   /** The synchronous part of `ingest`; the promise it returns holds only the response. */
   private applyBatch(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse> {
-    this.ensureWritable();
+    this.ensureWritable(callId);
     const state = this.get(callId);
     const result = applyEvents(state, events, this.context());
     if (result.redactionFailures.length > 0) {
@@ -360,7 +426,7 @@ export class CallService implements CallHost {
     input: SupervisorActionInput,
     audit?: ActionAudit,
   ): Promise<SupervisorAction> {
-    this.ensureWritable();
+    this.ensureWritable(callId);
     const ctx = this.context();
     const result = recordSupervisorAction(
       this.get(callId),
@@ -391,6 +457,7 @@ export class CallService implements CallHost {
 
   /** Records an action's delivery state (from the outbox dispatcher) and publishes it. */
   async recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void> {
+    await this.reloading.get(callId); // applied to the reloaded state, not the one it replaces
     const state = this.calls.get(callId);
     if (!state) return; // the call's live rows are gone (retention); the outbox row says it all
     const result = setActionDelivery(state, actionId, delivery);
@@ -416,7 +483,7 @@ export class CallService implements CallHost {
 
   /** Ends a call with a reason; ending it again with the same reason changes nothing. */
   async end(callId: string, reason: EndReason): Promise<LiveCall> {
-    this.ensureWritable();
+    this.ensureWritable(callId);
     const result = endCall(this.get(callId), reason, this.context());
     await this.commit(callId, result.state, result.mutations);
     return result.state.snapshot.liveCall;
@@ -447,7 +514,7 @@ export class CallService implements CallHost {
   /** Adds an outside adviser's coaching and next actions to a call, if it is still live. */
   async advise(callId: string, advice: OutsideAdvice): Promise<void> {
     const state = this.calls.get(callId);
-    if (!state || !this.options.writer.available) return;
+    if (!state || !this.options.writer.available || this.reloading.has(callId)) return;
     const result = addAdvice(state, advice, this.context());
     if (result.mutations.length > 0) await this.commit(callId, result.state, result.mutations);
   }
@@ -463,6 +530,7 @@ export class CallService implements CallHost {
     const commits: Array<Promise<void>> = [];
     for (const [callId, state] of this.calls) {
       if (part && tickPartOf(callId, part.of) !== part.index) continue;
+      if (this.reloading.has(callId)) continue;
       const result = tick(state, this.context());
       if (result.mutations.length > 0)
         commits.push(this.commit(callId, result.state, result.mutations));
@@ -476,7 +544,10 @@ export class CallService implements CallHost {
     const now = this.clock();
     const stale = [...this.calls.entries()]
       .filter(
-        ([, s]) => s.snapshot.liveCall.status !== 'ended' && now - s.lastEventAt > staleAfterMs,
+        ([callId, s]) =>
+          s.snapshot.liveCall.status !== 'ended' &&
+          now - s.lastEventAt > staleAfterMs &&
+          !this.reloading.has(callId),
       )
       .map(([callId]) => callId);
     for (const callId of stale) {

@@ -220,6 +220,10 @@ export class CallThread implements CallHost {
       this.replicas.delete(update.callId);
       return;
     }
+    if (update.reset) {
+      this.replicas.set(update.callId, update.reset);
+      return;
+    }
     let replica = this.replicas.get(update.callId);
     if (!replica) {
       const call = update.changes.find((c) => c.table === 'liveCalls' && 'doc' in c);

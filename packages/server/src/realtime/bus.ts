@@ -1,7 +1,7 @@
 // The bus between ingest and the WebSocket sessions. In-process by default; scaling out swaps
 // in an implementation over a distributed broker (NATS JetStream or Redis) and nothing else.
 import type { WallboardEntry } from '@earshot/engine';
-import type { CallChange } from '@earshot/protocol';
+import type { CallChange, CallSnapshot } from '@earshot/protocol';
 
 /** Everything one committed-or-committing change of a call means to subscribers. */
 export interface CallUpdate {
@@ -14,6 +14,11 @@ export interface CallUpdate {
   entry: WallboardEntry;
   /** The call's live rows were deleted (retention): it leaves every view. */
   removed?: boolean;
+  /**
+   * The call was put back to what the store holds, because the database refused one of its
+   * writes: its whole state now. Its subscribers are told to resync and get it as a snapshot.
+   */
+  reset?: CallSnapshot;
 }
 
 export interface RealtimeBus {

@@ -366,6 +366,7 @@ export class Hub {
     // end of the turn then finds only what came since.
     const now = this.clock();
     if (this.toFlush.size > 0 && now - this.heldSince >= this.maxHoldMs) this.flushAll();
+    if (update.reset) this.restartCall(update.callId);
     if (update.changes.length > 0) {
       const log = this.callLog(update.callId);
       const sessions = this.watchers.get(`call:${update.callId}`);
@@ -421,6 +422,17 @@ export class Hub {
       change: { op: 'upsert', entry: update.entry as unknown as Record<string, unknown> },
       json: `{"op":"upsert","entry":${JSON.stringify(update.entry)}}`,
     };
+  }
+
+  /**
+   * The call's state was replaced (a refused write undone): everyone following it starts again
+   * from a snapshot, and no one can resume across the change, since what they were sent before
+   * it is no longer true.
+   */
+  private restartCall(callId: string): void {
+    const version = this.callLog(callId).advance();
+    for (const session of this.watchers.get(`call:${callId}`) ?? [])
+      session.restartCall(callId, version);
   }
 
   /** Whether no one has followed the call for idleHistoryMs (or ever). */

@@ -254,6 +254,30 @@ export class Session {
     }
   }
 
+  /**
+   * The call's state was replaced (Hub.restartCall): each subscription to it drops what it had
+   * queued, is told to resync, and gets the call as it is now, at `version`.
+   */
+  restartCall(callId: string, version: number): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.topic.kind !== 'call' || subscription.topic.callId !== callId) continue;
+      subscription.pending.waiting = false;
+      subscription.pending.changes.clear();
+      subscription.sent = version;
+      this.send({
+        type: 'resync',
+        id: subscription.id,
+        reason: 'The call was reloaded from the store after a write the database refused',
+      });
+      this.send({
+        type: 'snapshot',
+        id: subscription.id,
+        version,
+        data: this.snapshotData(subscription.topic),
+      });
+    }
+  }
+
   /** The call's watchers changed: every subscription to it hears who is watching now. */
   deliverPresence(callId: string, watchers: Watcher[]): void {
     for (const subscription of this.subscriptions.values()) {
