@@ -13,6 +13,7 @@ import {
   type WallboardChange,
   type WallboardEntry,
   type WallboardFilter,
+  type CampaignScope,
 } from '@earshot/protocol';
 import type { Timers } from '../src/jobs/service.ts';
 import { InProcessBus } from '../src/realtime/bus.ts';
@@ -48,6 +49,18 @@ function manualTimers(): Timers & { run(): void } {
   };
 }
 
+/** A socket that keeps every frame sent, and reports `block(bytes)` as unsent. */
+function recordingSink() {
+  const frames: ServerMessage[] = [];
+  let buffered = 0;
+  const sink: Sink = {
+    send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+    bufferedAmount: () => buffered,
+    close: () => {},
+  };
+  return { frames, sink, block: (bytes: number) => (buffered = bytes) };
+}
+
 function setup() {
   const bus = new InProcessBus();
   const timers = manualTimers();
@@ -61,13 +74,7 @@ function setup() {
       clock: () => now,
     },
   );
-  const frames: ServerMessage[] = [];
-  let buffered = 0;
-  const sink: Sink = {
-    send: (text) => frames.push(JSON.parse(text) as ServerMessage),
-    bufferedAmount: () => buffered,
-    close: () => {},
-  };
+  const { frames, sink, block } = recordingSink();
   const session = new Session(hub, sink, { timers, highWaterBytes: 100 });
   session.handle({ type: 'subscribe', id: 's1', topic: { kind: 'call', callId: 'c-1' } });
   const publish = (changes: CallChange[]) =>
@@ -76,8 +83,78 @@ function setup() {
     frames,
     timers,
     publish,
-    block: (bytes: number) => (buffered = bytes),
+    block,
     advance: (ms: number) => (now += ms),
+  };
+}
+
+const ROW = {
+  callId: 'w-1',
+  liveCallId: 'l-1',
+  agentName: 'Dana',
+  customerName: 'Sam',
+  customerPhone: '+•• •••• ••0123',
+  campaignId: 'campaign-a',
+  campaignName: 'Solar',
+  status: 'connected',
+  startTime: '2026-11-24T10:00:00.000Z',
+  currentPhase: 'Opening',
+  isRecording: true,
+  pipelineError: false,
+} as WallboardEntry;
+
+/**
+ * A hub with one wallboard session (filtered or not, scoped or not), whose rows are kept as a
+ * client would keep them.
+ */
+function board(filter?: WallboardFilter, scope: CampaignScope = 'all') {
+  const bus = new InProcessBus();
+  const timers = manualTimers();
+  const hub = new Hub(
+    bus,
+    { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
+    { afterTurn: (callback) => timers.setTimeout(callback, 0) },
+  );
+  const { frames, sink, block } = recordingSink();
+  const session = new Session(hub, sink, { timers, highWaterBytes: 100 }, undefined, scope);
+  session.handle({
+    type: 'subscribe',
+    id: 'w',
+    topic: { kind: 'wallboard', ...(filter ? { filter } : {}) },
+  });
+  const rows = new Map<string, WallboardEntry>();
+  let seen = 0;
+  let version = 0;
+  /** Applies the frames that came since the last call; checks they follow on. */
+  const sync = () => {
+    timers.run();
+    for (const frame of frames.slice(seen)) {
+      if (frame.type === 'snapshot') {
+        version = frame.version;
+        for (const row of (frame.data as { calls: WallboardEntry[] }).calls)
+          rows.set(row.callId, row);
+      }
+      if (frame.type !== 'delta') continue;
+      expect(frame.fromVersion).toBe(version + 1);
+      version = frame.version;
+      applyWallboardChanges(rows, frame.changes as WallboardChange[]);
+    }
+    const fresh = frames.slice(seen);
+    seen = frames.length;
+    return fresh.filter((frame) => frame.type === 'delta');
+  };
+  const publish = (entry: WallboardEntry) =>
+    bus.publish({ callId: entry.callId, changes: [], entry });
+  sync();
+  return {
+    hub,
+    rows,
+    sync,
+    publish,
+    block,
+    filter,
+    /** The version of the last frame applied. */
+    version: () => version,
   };
 }
 
@@ -140,43 +217,15 @@ describe('session send queue', () => {
   });
 
   it('keeps a scoped wallboard contiguous across versions it may not see', () => {
-    const bus = new InProcessBus();
-    const timers = manualTimers();
-    const hub = new Hub(
-      bus,
-      { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
-      { afterTurn: (callback) => timers.setTimeout(callback, 0) },
-    );
-    const frames: ServerMessage[] = [];
-    const sink: Sink = {
-      send: (text) => frames.push(JSON.parse(text) as ServerMessage),
-      bufferedAmount: () => 0,
-      close: () => {},
-    };
-    const session = new Session(hub, sink, { timers }, undefined, ['campaign-a']);
-    session.handle({ type: 'subscribe', id: 'w', topic: { kind: 'wallboard' } });
-    const row = (callId: string, campaignId: string) =>
-      bus.publish({
-        callId,
-        changes: [],
-        entry: { callId, campaignId, status: 'connected' } as never,
-      });
-    row('foreign-1', 'campaign-b'); // a version this session does not see
-    timers.run();
-    row('own-1', 'campaign-a');
-    timers.run();
-    const deltas = frames.filter((frame) => frame.type === 'delta');
-    const snapshot = frames.find((frame) => frame.type === 'snapshot');
-    if (snapshot?.type !== 'snapshot') throw new Error('expected a snapshot');
-    let version = snapshot.version;
-    for (const delta of deltas) {
-      if (delta.type !== 'delta') continue;
-      expect(delta.fromVersion).toBe(version + 1);
-      version = delta.version;
-    }
-    expect(version).toBe(snapshot.version + 2);
-    expect(JSON.stringify(deltas)).not.toContain('foreign-1');
-    expect(JSON.stringify(deltas)).toContain('own-1');
+    const { rows, sync, publish, version } = board(undefined, ['campaign-a']);
+    const start = version();
+    publish({ ...ROW, callId: 'foreign-1', campaignId: 'campaign-b' });
+    expect(sync()).toEqual([]); // another campaign's row: no frame, not even a removal
+    publish({ ...ROW, callId: 'own-1', campaignId: 'campaign-a' });
+    // sync() checks each frame starts right after the last one: this frame covers both versions.
+    expect(sync()).toHaveLength(1);
+    expect(version()).toBe(start + 2);
+    expect([...rows.keys()]).toEqual(['own-1']);
   });
 
   it('a whole row queued first absorbs the patches after it', () => {
@@ -195,70 +244,6 @@ describe('session send queue', () => {
 });
 
 describe('wallboard frames', () => {
-  const ROW = {
-    callId: 'w-1',
-    liveCallId: 'l-1',
-    agentName: 'Dana',
-    customerName: 'Sam',
-    customerPhone: '+•• •••• ••0123',
-    campaignId: 'campaign-a',
-    campaignName: 'Solar',
-    status: 'connected',
-    startTime: '2026-11-24T10:00:00.000Z',
-    currentPhase: 'Opening',
-    isRecording: true,
-    pipelineError: false,
-  } as WallboardEntry;
-
-  /** A hub with one wallboard session (filtered, or not), whose rows are kept as a client would. */
-  function board(filter?: WallboardFilter) {
-    const bus = new InProcessBus();
-    const timers = manualTimers();
-    const hub = new Hub(
-      bus,
-      { callSnapshot: () => SNAPSHOT, wallboardEntries: () => [] },
-      { afterTurn: (callback) => timers.setTimeout(callback, 0) },
-    );
-    const frames: ServerMessage[] = [];
-    let buffered = 0;
-    const sink: Sink = {
-      send: (text) => frames.push(JSON.parse(text) as ServerMessage),
-      bufferedAmount: () => buffered,
-      close: () => {},
-    };
-    const session = new Session(hub, sink, { timers, highWaterBytes: 100 });
-    session.handle({
-      type: 'subscribe',
-      id: 'w',
-      topic: { kind: 'wallboard', ...(filter ? { filter } : {}) },
-    });
-    const rows = new Map<string, WallboardEntry>();
-    let seen = 0;
-    let version = 0;
-    /** Applies the frames that came since the last call; checks they follow on. */
-    const sync = () => {
-      timers.run();
-      for (const frame of frames.slice(seen)) {
-        if (frame.type === 'snapshot') {
-          version = frame.version;
-          for (const row of (frame.data as { calls: WallboardEntry[] }).calls)
-            rows.set(row.callId, row);
-        }
-        if (frame.type !== 'delta') continue;
-        expect(frame.fromVersion).toBe(version + 1);
-        version = frame.version;
-        applyWallboardChanges(rows, frame.changes as WallboardChange[]);
-      }
-      const fresh = frames.slice(seen);
-      seen = frames.length;
-      return fresh.filter((frame) => frame.type === 'delta');
-    };
-    const publish = (entry: WallboardEntry) =>
-      bus.publish({ callId: entry.callId, changes: [], entry });
-    sync();
-    return { hub, rows, sync, publish, block: (bytes: number) => (buffered = bytes), filter };
-  }
-
   it('sends a row whole once, then only the fields that change', () => {
     const { hub, rows, sync, publish } = board();
     publish(ROW);

@@ -210,9 +210,9 @@ export class CallService implements CallHost {
 
   /**
    * Puts a call back to what the store holds, after the database refused one of its writes.
-   * Until now the refused change stayed in memory: subscribers kept seeing it, and its events
-   * counted as received, so a resend was acknowledged as a duplicate of something never
-   * stored. New work on the call gets 503 until the reload is done.
+   * Otherwise the refused change would stay in memory: subscribers would keep seeing it, and
+   * its events would count as received, so a resend would be acknowledged as a duplicate of
+   * something never stored. New work on the call gets 503 until the reload is done.
    */
   private reload(callId: string): Promise<void> {
     const running = this.reloading.get(callId);
