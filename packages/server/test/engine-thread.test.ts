@@ -140,6 +140,10 @@ describe('calls on the engine thread', () => {
     const first = await start();
     await first.earshot.calls.start(startRequest('kept-1'));
     await first.earshot.calls.ingest('kept-1', scriptedEvents(60));
+    // An ended call is restored with its start's hash alone; its events are answered from the log.
+    await first.earshot.calls.start(startRequest('over-1'));
+    await first.earshot.calls.ingest('over-1', scriptedEvents(20));
+    await first.earshot.calls.end('over-1', 'completed');
     const before = first.earshot.calls.snapshot('kept-1');
     await first.earshot.close();
     open.splice(0);
@@ -147,9 +151,24 @@ describe('calls on the engine thread', () => {
     const second = await start();
     // The same call, its lists in the database's order.
     expect(byId(second.earshot.calls.snapshot('kept-1')!)).toEqual(byId(before!));
-    expect(second.earshot.hub.wallboardEntries(undefined).map((e) => e.callId)).toEqual(['kept-1']);
+    expect(
+      second.earshot.hub
+        .wallboardEntries(undefined)
+        .map((e) => e.callId)
+        .sort(),
+    ).toEqual(['kept-1', 'over-1']);
+    expect(await second.earshot.calls.start(startRequest('over-1'))).toMatchObject({
+      created: false,
+    });
+    await expect(
+      second.earshot.calls.start({ ...startRequest('over-1'), agentName: 'Someone Else' }),
+    ).rejects.toMatchObject({ kind: 'conflict' });
+    expect(await second.earshot.calls.ingest('over-1', scriptedEvents(20))).toMatchObject({
+      accepted: 0,
+      duplicates: 20,
+    });
     expect(lines).toContainEqual(
-      expect.objectContaining({ msg: 'restored calls from the store', calls: 1 }),
+      expect.objectContaining({ msg: 'restored calls from the store', calls: 2 }),
     );
     // Still live: more events apply on top of the restored state.
     await second.earshot.calls.ingest('kept-1', scriptedEvents(80).slice(60));

@@ -1,6 +1,6 @@
 // The call lifecycle over HTTP on both databases: start, 200 mixed events, end, roll-up,
 // retention; replays and shuffles leave the same rows.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { IngestEvent } from '@earshot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../src/store/schema.ts';
@@ -177,6 +177,51 @@ for (const kind of DATABASE_KINDS) {
       const { callEvents: logB, ...restB } = b;
       expect(restB).toEqual(restA);
       expect(logB).toHaveLength(logA!.length);
+    });
+
+    it('answers a resend after the end from the event log, holding no event hashes for the ended call', async () => {
+      expect((await t.request('POST', '/api/v1/calls', startRequest('resend-1'))).status).toBe(201);
+      const events = scriptedEvents(10);
+      await sendAll('resend-1', events, 10);
+      expect(
+        (await t.request('POST', '/api/v1/calls/resend-1/end', { reason: 'completed' })).status,
+      ).toBe(200);
+
+      // The same events: duplicates, as before the end.
+      const again = await t.request('POST', '/api/v1/calls/resend-1/events', { events });
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ accepted: 0, duplicates: 10, lastSeq: 10 });
+      // A changed body under a seq it accepted, and a new seq: refused, naming the event.
+      const changed = await t.request('POST', '/api/v1/calls/resend-1/events', {
+        events: [events[0], { ...events[1], seq: events[2]!.seq }],
+      });
+      expect(changed.status).toBe(409);
+      expect(changed.body.errors).toEqual([
+        { field: 'events.1.seq', message: 'Same seq, different body' },
+      ]);
+      const late = await t.request('POST', '/api/v1/calls/resend-1/events', {
+        events: [{ type: 'status', seq: 11, status: 'on-hold' }],
+      });
+      expect(late.status).toBe(409);
+      expect(late.body.errors).toEqual([
+        { field: 'events.0', message: 'The call is ended; it accepts no more events' },
+      ]);
+
+      // Nothing of the call's events is held in memory any more: with one of them gone from
+      // the log, its resend is no longer recognised.
+      const [call] = (await callRows(t.earshot.store, 'resend-1')).liveCalls;
+      await t.earshot.store.database.db
+        .delete(schema.callEvents)
+        .where(
+          and(
+            eq(schema.callEvents.liveCallId, String(call!._id)),
+            eq(schema.callEvents.seq, events[0]!.seq),
+          ),
+        );
+      const forgotten = await t.request('POST', '/api/v1/calls/resend-1/events', {
+        events: [events[0]],
+      });
+      expect(forgotten.status).toBe(409);
     });
 
     it('ends a call that sends nothing for the stale timeout, with reason "stale"', async () => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   addAdvice,
   applyEvents,
+  eventHash,
   tick,
   endCall,
   recordSupervisorAction,
@@ -39,7 +40,7 @@ import {
   type StartCallRequest,
   type SupervisorAction,
 } from '@earshot/protocol';
-import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { WriteBehind } from '../jobs/write-behind.ts';
 import { MutationStore } from '../store/mutation-store.ts';
@@ -185,6 +186,10 @@ export class CallService implements CallHost {
   private commit(callId: string, state: CallState, mutations: readonly Mutation[]): Promise<void> {
     // The call's own row goes out as a patch against the version subscribers already hold.
     let heldCall = this.calls.get(callId)?.snapshot.liveCall as Document | undefined;
+    // An ended call accepts no more events, and a resend is answered from the event log
+    // (answerAfterEnd): its hashes, 8 bytes an event, need not stay for the retention hour.
+    if (state.snapshot.liveCall.status === 'ended' && state.seen.size > 0)
+      state = { ...state, seen: new SeenEvents() };
     this.calls.set(callId, state);
     if (mutations.length > 0) {
       const changes: CallChange[] = [];
@@ -275,10 +280,17 @@ export class CallService implements CallHost {
   private async read(id: string): Promise<CallState | undefined> {
     const snapshot = await this.options.store.calls.read(id);
     if (!snapshot) return undefined;
+    // An ended call needs only its start's hash (a repeated start); resends of its events are
+    // answered from the log (answerAfterEnd).
+    const ended = snapshot.liveCall.status === 'ended';
     const events = await this.options.store.database.db
       .select({ seq: callEvents.seq, hash: callEvents.hash })
       .from(callEvents)
-      .where(eq(callEvents.liveCallId, id));
+      .where(
+        ended
+          ? and(eq(callEvents.liveCallId, id), eq(callEvents.seq, START_SEQ))
+          : eq(callEvents.liveCallId, id),
+      );
     const seen = new SeenEvents();
     let start = '';
     for (const event of events) {
@@ -395,6 +407,7 @@ export class CallService implements CallHost {
   private applyBatch(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse> {
     this.ensureWritable(callId);
     const state = this.get(callId);
+    if (state.snapshot.liveCall.status === 'ended') return this.answerAfterEnd(state, events);
     const result = applyEvents(state, events, this.context());
     if (result.redactionFailures.length > 0) {
       // Counted and logged by seq only: the text never reaches the log.
@@ -413,6 +426,61 @@ export class CallService implements CallHost {
       lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
     };
     return this.commit(callId, result.state, result.mutations).then(() => response);
+  }
+
+  /**
+   * A batch for an ended call. Nothing more is accepted, but a resend of events the call
+   * accepted before it ended is answered as duplicates, as the engine would: the same checks,
+   * in the same order, with the hashes read from the event log rather than from memory.
+   */
+  private async answerAfterEnd(
+    state: CallState,
+    events: readonly IngestEvent[],
+  ): Promise<EventBatchResponse> {
+    const call = state.snapshot.liveCall;
+    try {
+      // What was accepted before the end may still be on its way to the log.
+      await this.options.writer.write([]);
+      const rows = await this.options.store.database.db
+        .select({ seq: callEvents.seq, hash: callEvents.hash })
+        .from(callEvents)
+        .where(
+          and(
+            eq(callEvents.liveCallId, call._id),
+            inArray(
+              callEvents.seq,
+              events.map((event) => event.seq),
+            ),
+          ),
+        );
+      const stored = new Map(rows.map((row) => [row.seq, row.hash]));
+      events.forEach((event, index) => {
+        const hash = stored.get(event.seq);
+        if (hash === undefined) {
+          throw new EarshotError('conflict', `Call ${call.callId} has ended`, {
+            fields: [
+              { field: `events.${index}`, message: 'The call is ended; it accepts no more events' },
+            ],
+          });
+        }
+        if (hash !== eventHash(event)) {
+          throw new EarshotError(
+            'conflict',
+            `Event seq ${event.seq} was already received with a different body`,
+            { fields: [{ field: `events.${index}.seq`, message: 'Same seq, different body' }] },
+          );
+        }
+      });
+    } catch (error) {
+      this.counts.batchesRefused += 1;
+      throw toEarshotError(error);
+    }
+    this.counts.eventsDuplicate += events.length;
+    return {
+      accepted: 0,
+      duplicates: events.length,
+      lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
+    };
   }
 
   /**
