@@ -87,9 +87,13 @@ describe('metrics endpoint', () => {
     expect(sample(text, 'earshot_live_calls{status="connected"}')).toBe(1);
     expect(sample(text, 'earshot_live_calls{status="ended"}')).toBe(0);
     expect(sample(text, 'earshot_redaction_failures_total')).toBe(0);
-    // Labels are statuses and codes: no call id, customer, agent or transcript.
-    for (const secret of ['metrics-call', 'Sam Okafor', 'Dana', '7700'])
+    // Labels are statuses and codes: no call id, customer, agent, phone or transcript. The
+    // phone's digits are looked for in labels only: a sample's value may contain them by chance.
+    for (const secret of ['metrics-call', 'Sam Okafor', 'Dana', '+44 7700 900123'])
       expect(text).not.toContain(secret);
+    const labels = [...text.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]!);
+    expect(labels.length).toBeGreaterThan(0);
+    for (const label of labels) expect(label).not.toMatch(/7700|900123/);
   });
 
   it('counts supervisor sockets, what they follow, and their closes by code', async () => {
