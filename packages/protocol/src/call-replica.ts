@@ -125,12 +125,18 @@ export function diffDocument(
 export function mergeChanges(earlier: CallChange, later: CallChange): CallChange {
   if ('doc' in later) return later;
   if ('doc' in earlier) return { table: earlier.table, doc: patchDocument(earlier.doc, later) };
-  const set = patchDocument(earlier.set, later);
+  return { table: later.table, id: later.id, ...mergePatches(earlier, later) };
+}
+
+type Patch = Pick<CallPatch, 'set' | 'unset'>;
+
+/** One patch with the effect of `earlier` then `later` (of a call's row or a wallboard row). */
+export function mergePatches(earlier: Patch, later: Patch): Patch {
   const unset = [
     ...(earlier.unset ?? []).filter((key) => !(key in later.set)),
     ...(later.unset ?? []),
   ];
-  return { table: later.table, id: later.id, set, ...(unset.length > 0 ? { unset } : {}) };
+  return { set: patchDocument(earlier.set, later), ...(unset.length > 0 ? { unset } : {}) };
 }
 
 /** `copied` lists the lists already copied; undefined changes lists in place. */

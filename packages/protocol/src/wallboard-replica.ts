@@ -1,7 +1,7 @@
 // Applies a wallboard topic's deltas to a local copy of its rows: what the console's wallboard
 // renders from, and what tests compare with the server's rows. The server folds changes of
 // one row that wait in a subscriber's queue with mergeWallboardChanges.
-import { patchDocument } from './call-replica.ts';
+import { mergePatches, patchDocument } from './call-replica.ts';
 import type { WallboardChange, WallboardEntry } from './realtime.ts';
 
 /** The row a change is about. */
@@ -38,14 +38,5 @@ export function mergeWallboardChanges(
 ): WallboardChange {
   if (later.op !== 'patch' || earlier.op === 'remove') return later;
   if (earlier.op === 'upsert') return { op: 'upsert', entry: patchDocument(earlier.entry, later) };
-  const unset = [
-    ...(earlier.unset ?? []).filter((key) => !(key in later.set)),
-    ...(later.unset ?? []),
-  ];
-  return {
-    op: 'patch',
-    callId: later.callId,
-    set: patchDocument(earlier.set, later),
-    ...(unset.length > 0 ? { unset } : {}),
-  };
+  return { op: 'patch', callId: later.callId, ...mergePatches(earlier, later) };
 }

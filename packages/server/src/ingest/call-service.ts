@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import {
   addAdvice,
   applyEvents,
-  eventHash,
   tick,
   endCall,
   recordSupervisorAction,
@@ -54,7 +53,7 @@ import type {
   StreamAnswer,
   TickPart,
 } from './call-host.ts';
-import { isUnavailable, toEarshotError, type Store } from '../store/index.ts';
+import { isOutage, toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
 type Document = Record<string, unknown>;
@@ -111,9 +110,8 @@ function refusedFrame(error: unknown, lastSeq: number | undefined): StreamAnswer
   };
 }
 
-/** Whether a write failed for want of a database (it stays queued) rather than by refusal. */
-function isOutage(error: unknown): boolean {
-  return isUnavailable(error) || (error instanceof EarshotError && error.kind === 'unavailable');
+function lastSeqOf(events: readonly IngestEvent[]): number {
+  return events.reduce((max, e) => Math.max(max, e.seq), 0);
 }
 
 /** seq 0 in the event log holds the hash of the start request. */
@@ -423,15 +421,15 @@ export class CallService implements CallHost {
     const response: EventBatchResponse = {
       accepted: result.accepted.length,
       duplicates: result.duplicates,
-      lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
+      lastSeq: lastSeqOf(events),
     };
     return this.commit(callId, result.state, result.mutations).then(() => response);
   }
 
   /**
    * A batch for an ended call. Nothing more is accepted, but a resend of events the call
-   * accepted before it ended is answered as duplicates, as the engine would: the same checks,
-   * in the same order, with the hashes read from the event log rather than from memory.
+   * accepted before it ended is answered as duplicates: the engine checks the batch against
+   * the hashes of those events, read from the event log rather than held in memory.
    */
   private async answerAfterEnd(
     state: CallState,
@@ -453,34 +451,16 @@ export class CallService implements CallHost {
             ),
           ),
         );
-      const stored = new Map(rows.map((row) => [row.seq, row.hash]));
-      events.forEach((event, index) => {
-        const hash = stored.get(event.seq);
-        if (hash === undefined) {
-          throw new EarshotError('conflict', `Call ${call.callId} has ended`, {
-            fields: [
-              { field: `events.${index}`, message: 'The call is ended; it accepts no more events' },
-            ],
-          });
-        }
-        if (hash !== eventHash(event)) {
-          throw new EarshotError(
-            'conflict',
-            `Event seq ${event.seq} was already received with a different body`,
-            { fields: [{ field: `events.${index}.seq`, message: 'Same seq, different body' }] },
-          );
-        }
-      });
+      const seen = new SeenEvents();
+      for (const row of rows) seen.set(row.seq, row.hash);
+      // An ended call accepts nothing: this answers duplicates, or throws the engine's 409.
+      const { duplicates } = applyEvents({ ...state, seen }, events, this.context());
+      this.counts.eventsDuplicate += duplicates;
+      return { accepted: 0, duplicates, lastSeq: lastSeqOf(events) };
     } catch (error) {
       this.counts.batchesRefused += 1;
       throw toEarshotError(error);
     }
-    this.counts.eventsDuplicate += events.length;
-    return {
-      accepted: 0,
-      duplicates: events.length,
-      lastSeq: events.reduce((max, e) => Math.max(max, e.seq), 0),
-    };
   }
 
   /**

@@ -9,7 +9,7 @@
 import { EarshotError } from '@earshot/protocol';
 import type { Mutation } from '@earshot/engine';
 import type { Logger } from 'pino';
-import { isUnavailable } from '../store/index.ts';
+import { isOutage } from '../store/index.ts';
 import { realTimers, type Service, type Timers } from './service.ts';
 
 /** Commits since start, for `GET /metrics`. */
@@ -151,7 +151,7 @@ export class WriteBehind implements Service {
       this.retryDelay = this.retryMinMs;
       for (const group of groups) group.resolve();
     } catch (error) {
-      if (isUnavailable(error) || (error instanceof EarshotError && error.kind === 'unavailable')) {
+      if (isOutage(error)) {
         if (this.healthy)
           this.options.logger.warn({ err: error }, 'database unavailable; holding commits');
         this.healthy = false;

@@ -382,6 +382,10 @@ export class Hub {
       }
     }
     this.releaseIdleHistories(now);
+    if (update.removed) {
+      this.callLogs.delete(update.callId);
+      this.idleSince.delete(update.callId);
+    }
     const row = this.rowChange(update);
     if (row) {
       // The log holds whole rows: a resume replays them through each subscriber's view.
@@ -402,8 +406,6 @@ export class Hub {
     const callId = update.callId;
     const before = this.entries.get(callId);
     if (update.removed) {
-      this.callLogs.delete(callId);
-      this.idleSince.delete(callId);
       if (!before) return undefined;
       this.entries.delete(callId);
       const change: WallboardChange = {

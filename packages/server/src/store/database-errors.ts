@@ -67,6 +67,14 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /**
+ * Whether a write failed for want of a database (it is kept and retried), rather than because
+ * the database refused it (it is dropped): the driver's error, or Earshot's 503 for it.
+ */
+export function isOutage(error: unknown): boolean {
+  return isUnavailable(error) || (error instanceof EarshotError && error.kind === 'unavailable');
+}
+
+/**
  * @example
  * try { await insert(...) } catch (error) { throw toEarshotError(error) }
  * // a check violation on live_calls_agentGain_range → 400 naming field "agentGain"

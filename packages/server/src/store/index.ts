@@ -33,4 +33,4 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
 export { AnalyticsStore, CampaignStore, LiveCallStore };
 export type { Database, DatabaseTarget };
 export { openDatabase, MIGRATIONS_FOLDER, type Db } from './database.ts';
-export { toEarshotError, isUnavailable } from './database-errors.ts';
+export { toEarshotError, isOutage, isUnavailable } from './database-errors.ts';
