@@ -539,14 +539,22 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
         : { ...rest, isRecording: false };
       return;
     }
-    case 'phase':
+    case 'phase': {
+      // A name is free text from the pipeline's model: usually a script's label, but nothing
+      // stops it quoting the customer, so it is redacted like the pipeline's coaching.
+      const texts = redactEventTexts(draft, event.seq, [event.phase], ctx);
+      if (!texts) return;
       // The pipeline names phases itself from now on: the cue detector stands down.
       draft.signals = { ...draft.signals, explicitPhases: true };
       draft.adviceStale = true;
-      return enterPhase(draft, event.phase, ctx);
-    case 'objective':
+      return enterPhase(draft, texts[0]!, ctx);
+    }
+    case 'objective': {
+      const texts = redactEventTexts(draft, event.seq, [event.objective], ctx);
+      if (!texts) return;
       draft.adviceStale = true;
-      return setObjective(draft, event.objective, event.status, ctx);
+      return setObjective(draft, texts[0]!, event.status, ctx);
+    }
     case 'health': {
       const previous = draft.systemConfig;
       const accrued =
@@ -699,8 +707,8 @@ function redactUnspoken(policy: RedactionPolicy, text: string, ctx: EngineContex
 }
 
 /**
- * A pipeline's own coaching or next action, written by its model, redacted like a transcript
- * chunk (no speaker, so no tail). If redaction fails the event is accepted and nothing of it
+ * A pipeline's own coaching, next action, phase or objective name, written by its model,
+ * redacted like a transcript chunk (no speaker, so no tail). If redaction fails the event is accepted and nothing of it
  * is kept, as with a transcript chunk: undefined, and its seq is reported.
  */
 function redactEventTexts(

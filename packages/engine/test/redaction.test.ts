@@ -311,6 +311,44 @@ describe('text from supervisors and advisers', () => {
     expect(JSON.stringify(dropped.mutations)).not.toMatch(/4111|sam@/);
   });
 
+  it("redacts a pipeline's phase and objective names, and keeps nothing of them if it fails", () => {
+    const events: IngestEvent[] = [
+      { type: 'phase', seq: ++seq, phase: 'Verify card 4111 1111 1111 1111' },
+      {
+        type: 'objective',
+        seq: ++seq,
+        objective: 'Send the quote to sam@example.com',
+        status: 'completed',
+      },
+    ];
+    const result = applyEvents(connected(), events, ctx());
+    const phase = result.state.snapshot.callPhases.find((p) => p.status === 'active');
+    expect(phase?.phase).toBe('Verify card [CARD]');
+    expect(result.state.snapshot.callObjectives.at(-1)).toMatchObject({
+      objective: 'Send the quote to [EMAIL]',
+      status: 'completed',
+    });
+    expect(JSON.stringify(result.mutations)).not.toMatch(/4111|sam@/);
+    // A second event naming the same phase finds the redacted row, not a new one.
+    const again = applyEvents(
+      result.state,
+      [{ type: 'phase', seq: ++seq, phase: 'Verify card 4111 1111 1111 1111' }],
+      ctx(),
+    );
+    expect(again.state.snapshot.callPhases).toHaveLength(result.state.snapshot.callPhases.length);
+
+    const failing = () => {
+      throw new Error('boom');
+    };
+    const state = connected();
+    const dropped = applyEvents(state, events, ctx({ redact: failing }));
+    expect(dropped.accepted.map((a) => a.seq)).toEqual(events.map((e) => e.seq));
+    expect(dropped.redactionFailures).toEqual(events.map((e) => e.seq));
+    expect(dropped.state.snapshot.callPhases).toEqual(state.snapshot.callPhases);
+    expect(dropped.state.snapshot.callObjectives).toEqual(state.snapshot.callObjectives);
+    expect(JSON.stringify(dropped.mutations)).not.toMatch(/4111|sam@/);
+  });
+
   it("redacts an adviser's coaching and next actions", () => {
     const result = addAdvice(
       connected(),

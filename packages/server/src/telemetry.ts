@@ -104,7 +104,7 @@ export class Telemetry {
     );
     total(
       'earshot_redaction_failures_total',
-      'Transcript chunks (or pipeline coaching, next actions) dropped, never stored or sent, because their redaction failed',
+      'Transcript chunks (or pipeline coaching, next actions, phase or objective names) dropped, never stored or sent, because their redaction failed',
       () => calls.stats.redactionFailures,
     );
     gauge(

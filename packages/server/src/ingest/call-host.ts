@@ -38,7 +38,7 @@ export interface IngestStats extends CommitStats {
    * frame, an unknown call, a conflicting replay, no database.
    */
   batchesRefused: number;
-  /** Events whose text was dropped because its redaction failed (transcripts, coaching, next actions). */
+  /** Events whose text was dropped because its redaction failed (transcripts, coaching, next actions, phases, objectives). */
   redactionFailures: number;
 }
 

@@ -412,7 +412,7 @@ export class CallService implements CallHost {
       this.counts.redactionFailures += result.redactionFailures.length;
       this.options.logger.error(
         { callId, seqs: result.redactionFailures, total: this.counts.redactionFailures },
-        'redaction failed; transcript chunks dropped unstored (or coaching, next actions)',
+        'redaction failed; transcript chunks dropped unstored (or pipeline coaching, next actions, phase or objective names)',
       );
     }
     for (const { seq, hash } of result.accepted) result.state.seen.set(seq, hash);
