@@ -346,4 +346,60 @@ describe('wallboard frames', () => {
     expect(frames).toHaveLength(2);
     expect([...rows.values()]).toEqual(hub.wallboardEntries(undefined));
   });
+
+  it('resumes a filtered, scoped board without a frame for each version it does not see', () => {
+    const filter: WallboardFilter = { status: ['connected'] };
+    const { hub, publish, sync } = board(filter, ['camp-a']);
+    const mine = { ...ROW, campaignId: 'camp-a' };
+    publish(mine);
+    const [first] = sync();
+    if (first?.type !== 'delta') throw new Error('expected a delta');
+    // While the board is away: its own row moves, a row outside its filter changes 40 times,
+    // and another campaign's row 40 times.
+    publish({ ...mine, currentPhase: 'Pitch' });
+    for (let i = 0; i < 40; i++) {
+      publish({ ...mine, callId: 'w-2', status: 'ringing', duration: i });
+      publish({ ...mine, callId: 'w-3', campaignId: 'camp-b', duration: i });
+    }
+    publish({ ...mine, currentPhase: 'Close' });
+
+    const frames: ServerMessage[] = [];
+    const resumed = new Session(
+      hub,
+      {
+        send: (text) => frames.push(JSON.parse(text) as ServerMessage),
+        bufferedAmount: () => 0,
+        close: () => {},
+      },
+      {},
+      undefined,
+      ['camp-a'],
+    );
+    resumed.handle({
+      type: 'subscribe',
+      id: 'again',
+      topic: { kind: 'wallboard', filter },
+      resumeFrom: first.version,
+    });
+    const rows = new Map([['w-1', mine]]);
+    let version = first.version;
+    for (const frame of frames) {
+      if (frame.type !== 'delta') throw new Error(`expected deltas, got ${frame.type}`);
+      expect(frame.fromVersion).toBe(version + 1);
+      version = frame.version;
+      applyWallboardChanges(rows, frame.changes as WallboardChange[]);
+    }
+    // Its own row twice, and one removal of the row outside its filter (it may have held
+    // it); nothing of the other campaign's row, and no empty frames.
+    expect(frames.map((f) => f.type === 'delta' && f.changes)).toEqual([
+      [{ op: 'upsert', entry: { ...mine, currentPhase: 'Pitch' } }],
+      [{ op: 'remove', callId: 'w-2' }],
+      [{ op: 'upsert', entry: { ...mine, currentPhase: 'Close' } }],
+    ]);
+    expect(JSON.stringify(frames)).not.toContain('camp-b');
+    expect(version).toBe(hub.wallboard.version);
+    expect([...rows.values()]).toEqual(
+      hub.wallboardEntries(filter).filter((row) => row.campaignId === 'camp-a'),
+    );
+  });
 });

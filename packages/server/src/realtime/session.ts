@@ -22,7 +22,7 @@ import {
 } from '@earshot/protocol';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
-import { matchesFilter, type Hub, type RowChange, type TopicChange } from './hub.ts';
+import { matchesFilter, type Hub, type LogEntry, type RowChange, type TopicChange } from './hub.ts';
 
 /** What a session needs of its socket: the transport stays thin and replaceable in tests. */
 export interface Sink {
@@ -172,14 +172,7 @@ export class Session {
     if (resumeFrom !== undefined) {
       const missed = log.since(resumeFrom);
       if (missed) {
-        // Exactly what came after resumeFrom, one frame per version as it happened.
-        for (const entry of missed) {
-          const json = entry.changes
-            ? this.visibleJson(subscription, entry.changes, entry.json).json
-            : entry.json;
-          this.sendDelta(id, entry.version, entry.version, json);
-        }
-        subscription.sent = log.version;
+        this.replay(subscription, resumeFrom, missed);
         this.hub.announce(topicKey(topic));
         return;
       }
@@ -191,6 +184,38 @@ export class Session {
     }
     this.send({ type: 'snapshot', id, version: log.version, data: this.snapshotData(topic) });
     this.hub.announce(topicKey(topic));
+  }
+
+  /**
+   * What came after resumeFrom, one frame per version as it happened. A wallboard version
+   * that changes nothing this subscriber sees is not sent, as in live delivery: another
+   * campaign's row, or a row outside its filter that the replay has already removed. The
+   * next frame's fromVersion covers the versions skipped, so a filtered board that missed
+   * thousands of other rows' changes is not sent thousands of empty frames.
+   */
+  private replay(subscription: Subscription, resumeFrom: number, missed: LogEntry[]): void {
+    subscription.sent = resumeFrom;
+    const removed = new Set<string>();
+    for (const entry of missed) {
+      let json = entry.json;
+      if (entry.changes) {
+        const visible = this.visibleJson(subscription, entry.changes, entry.json);
+        json = visible.json.filter((_, i) => {
+          const change = visible.changes[i] as WallboardChange;
+          const callId = wallboardChangeCallId(change);
+          if (change.op !== 'remove') {
+            removed.delete(callId); // back in view
+            return true;
+          }
+          if (removed.has(callId)) return false;
+          removed.add(callId);
+          return true;
+        });
+        if (json.length === 0) continue;
+      }
+      this.sendDelta(subscription.id, subscription.sent + 1, entry.version, json);
+      subscription.sent = entry.version;
+    }
   }
 
   /** A foreign call answers like a missing one, so its existence does not leak. */
