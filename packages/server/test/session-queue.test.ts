@@ -358,8 +358,8 @@ describe('wallboard frames', () => {
     // and another campaign's row 40 times.
     publish({ ...mine, currentPhase: 'Pitch' });
     for (let i = 0; i < 40; i++) {
-      publish({ ...mine, callId: 'w-2', status: 'ringing', duration: i });
-      publish({ ...mine, callId: 'w-3', campaignId: 'camp-b', duration: i });
+      publish({ ...mine, callId: 'w-2', status: 'ringing', currentPhase: `Phase ${i}` });
+      publish({ ...mine, callId: 'w-3', campaignId: 'camp-b', currentPhase: `Phase ${i}` });
     }
     publish({ ...mine, currentPhase: 'Close' });
 
