@@ -2,7 +2,24 @@
 export * from './call-clock.ts';
 export * from './call-status.ts';
 export * from './event-hash.ts';
-export * from './live-call.ts';
+export {
+  policyOf,
+  restoreCall,
+  startCall,
+  startHash,
+  type Applied,
+  type CallState,
+  type EngineContext,
+  type RedactionState,
+  type SegmentIndex,
+} from './call-state.ts';
+export { applyEvents, endCall, tick } from './live-call.ts';
+export { addAdvice, type OutsideAdvice } from './outside-advice.ts';
+export {
+  recordSupervisorAction,
+  setActionDelivery,
+  type SupervisorActionInput,
+} from './supervisor-actions.ts';
 export * from './mutations.ts';
 export * from './rollup.ts';
 export * from './seen-events.ts';
