@@ -11,7 +11,7 @@
 //   BENCH_PIPELINE_CALLS (500)   BENCH_PIPELINE_EVENTS (150000)   BENCH_PIPELINE_SUBSCRIBERS (2)
 // Run it with the server's young-generation size for figures comparable with the server's:
 //   NODE_OPTIONS=--max-semi-space-size=64 npm run bench -- pipeline
-import { performance } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Campaign } from '@earshot/protocol';
 import { CallService } from '../packages/server/src/ingest/call-service.ts';
@@ -87,6 +87,23 @@ export async function run(): Promise<void> {
 
   const latencies: number[] = [];
   let timed = false;
+  // Collections during the timed part: young ones pause for what survives them, so their
+  // count and total pause show how much of each event outlives it.
+  const gc = { young: 0, youngMs: 0, full: 0, fullMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    if (!timed) return;
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        gc.young += 1;
+        gc.youngMs += entry.duration;
+      } else {
+        gc.full += 1;
+        gc.fullMs += entry.duration;
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   let peakRss = process.memoryUsage.rss();
@@ -119,6 +136,7 @@ export async function run(): Promise<void> {
   await Promise.all(pending);
   await writer.flush();
   const wallMs = performance.now() - t0;
+  gcObserver.disconnect();
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const events = latencies.length;
@@ -135,6 +153,9 @@ export async function run(): Promise<void> {
   );
   console.log(
     `  cpu per event ${((cpuMs * 1000) / events).toFixed(1)} µs; frames to subscribers ${frames.toLocaleString('en')} (${Math.round(bytes / frames)} B each); rows to the write-behind ${rows.toLocaleString('en')}`,
+  );
+  console.log(
+    `  collections: ${gc.young} young (${gc.youngMs.toFixed(0)} ms paused, ${((gc.youngMs * 1000) / events).toFixed(1)} µs an event), ${gc.full} full or incremental steps (${gc.fullMs.toFixed(0)} ms)`,
   );
   await writer.drain();
   await writer.stop();
