@@ -290,7 +290,7 @@ export class Session {
     for (const subscription of this.subscriptions.values()) {
       if (subscription.topic.kind !== 'call' || subscription.topic.callId !== callId) continue;
       subscription.pending.waiting = false;
-      subscription.pending.changes.clear();
+      subscription.pending.changes = new Map();
       subscription.sent = version;
       this.send({
         type: 'resync',
