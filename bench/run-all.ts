@@ -5,6 +5,7 @@ import { run as ingest } from './ingest.bench.ts';
 import { run as pipeline } from './pipeline.bench.ts';
 import { run as realtime } from './realtime-latency.bench.ts';
 import { run as redaction } from './redaction.bench.ts';
+import { run as restart } from './restart.bench.ts';
 import { run as storeWrite } from './store-write.bench.ts';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -13,6 +14,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['engine', engine],
   ['pipeline', pipeline],
   ['redaction', redaction],
+  ['restart', restart],
   ['realtime', realtime],
   ['console-frames', consoleFrames],
 ];

@@ -426,7 +426,10 @@ export function redactFreeText(
   }
 }
 
-/** Rebuilds a call's state from what the store holds (after a restart). */
+/**
+ * Rebuilds a call's state from what the store holds (after a restart). The analysis of an
+ * ended call is not rebuilt: nothing reads it once the call has ended (see `forEndedCall`).
+ */
 export function restoreCall(
   snapshot: CallSnapshot,
   script: CampaignScript | undefined,
@@ -436,6 +439,21 @@ export function restoreCall(
 ): CallState {
   const { liveTranscripts, ...fields } = snapshot;
   const transcripts = RowList.from(liveTranscripts);
+  if (snapshot.liveCall.status === 'ended') {
+    return forEndedCall({
+      snapshot: snapshotWith(transcripts, fields),
+      transcripts,
+      script: script ?? EMPTY_SCRIPT,
+      seen,
+      startHash: startHashValue,
+      lastEventAt: snapshot.liveCall.updatedAt,
+      costAccruedAt: snapshot.liveCall.updatedAt,
+      signals: emptySignals(),
+      nextActionIds: {},
+      segmentIndex: new Map(),
+      redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
+    });
+  }
   return {
     snapshot: snapshotWith(transcripts, fields),
     transcripts,
@@ -469,5 +487,22 @@ export function restoreCall(
     // Tails and counts are not stored: after a restart a number split across the restart is
     // judged on its own, and the roll-up counts only what was redacted since.
     redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
+  };
+}
+
+/**
+ * What an ended call keeps for the retention hour: its rows, for supervisors to read and
+ * annotate, and not what only a live call uses. Its conversation signals (every scored line)
+ * and segment index are read by events, ticks, advice and the end, none of which an ended
+ * call takes; its event hashes go too, since a resend after the end is answered from the
+ * event log. Re-scoring every line of every ended call also made a restart slow: about 5 ms a
+ * call, minutes for the thousands of calls a busy site ends within the hour.
+ */
+export function forEndedCall(state: CallState): CallState {
+  return {
+    ...state,
+    seen: state.seen.size > 0 ? new SeenEvents() : state.seen,
+    signals: emptySignals(),
+    segmentIndex: new Map(),
   };
 }

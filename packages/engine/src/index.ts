@@ -3,6 +3,7 @@ export * from './call-clock.ts';
 export * from './call-status.ts';
 export * from './event-hash.ts';
 export {
+  forEndedCall,
   policyOf,
   restoreCall,
   startCall,

@@ -10,8 +10,12 @@ import {
   applyEvents,
   canTransition,
   endCall,
+  forEndedCall,
   formatCallClock,
   parseCallClock,
+  recordSupervisorAction,
+  restoreCall,
+  SeenEvents,
   startCall,
   type CallState,
   type EngineContext,
@@ -397,5 +401,43 @@ describe('ending a call', () => {
     expect(() => apply(state, [transcript(7, 'd', 'late', true)])).toThrow(/has ended/);
     expect(endCall(state, 'customer-hangup', context(301)).alreadyEnded).toBe(true);
     expect(() => endCall(state, 'agent-hangup', context(301))).toThrow(/already ended/);
+  });
+
+  it("keeps an ended call's rows and lets go of what only a live call uses, also when restored", () => {
+    const live = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+      transcript(3, 'a', 'Hello there, thanks for calling', true),
+      transcript(4, 'b', 'I would like to renew', true),
+    ]).state;
+    expect(live.signals.lines.length).toBe(2);
+    const ended = endCall(live, 'completed', context(120)).state;
+    const kept = forEndedCall(ended);
+    expect(kept.snapshot).toBe(ended.snapshot);
+    expect(kept.signals.lines.length).toBe(0);
+    expect(kept.seen.size).toBe(0);
+    expect(kept.segmentIndex.size).toBe(0);
+    // What may still be done to an ended call works on what it keeps.
+    const note = recordSupervisorAction(
+      kept,
+      { supervisorId: 'u-1', supervisorName: 'Ada', action: 'ADD_NOTE', details: 'Good close' },
+      context(130),
+    );
+    expect(note.state.snapshot.supervisorActions.map((a) => a.details)).toEqual(['Good close']);
+    expect(endCall(kept, 'completed', context(140)).alreadyEnded).toBe(true);
+
+    // After a restart the call is read back from its rows: the same rows, and no line rescored.
+    const { liveTranscripts, ...rest } = ended.snapshot;
+    const restored = restoreCall(
+      { ...rest, liveTranscripts: [...liveTranscripts] },
+      campaign.script,
+      new SeenEvents(),
+      ended.startHash,
+      campaign,
+    );
+    expect([...restored.snapshot.liveTranscripts]).toEqual([...ended.snapshot.liveTranscripts]);
+    expect(restored.snapshot.liveCall).toEqual(ended.snapshot.liveCall);
+    expect(restored.signals.lines.length).toBe(0);
+    expect(restored.segmentIndex.size).toBe(0);
   });
 });

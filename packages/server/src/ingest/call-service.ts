@@ -10,6 +10,7 @@ import {
   endCall,
   recordSupervisorAction,
   setActionDelivery,
+  forEndedCall,
   restoreCall,
   SeenEvents,
   startCall,
@@ -72,6 +73,9 @@ export interface CallServiceOptions {
   /** A voice platform receives actions on calls (through the outbox). */
   platformConfigured?: boolean;
 }
+
+/** Calls read from the store at once when a process starts (see `load`). */
+const LOAD_CONCURRENCY = 8;
 
 /** The part of `parts` a call's metrics tick falls in: FNV-1a of the callId. */
 export function tickPartOf(callId: string, parts: number): number {
@@ -185,9 +189,8 @@ export class CallService implements CallHost {
     // The call's own row goes out as a patch against the version subscribers already hold.
     let heldCall = this.calls.get(callId)?.snapshot.liveCall as Document | undefined;
     // An ended call accepts no more events, and a resend is answered from the event log
-    // (answerAfterEnd): its hashes, 8 bytes an event, need not stay for the retention hour.
-    if (state.snapshot.liveCall.status === 'ended' && state.seen.size > 0)
-      state = { ...state, seen: new SeenEvents() };
+    // (answerAfterEnd): what only a live call uses need not stay for the retention hour.
+    if (state.snapshot.liveCall.status === 'ended') state = forEndedCall(state);
     this.calls.set(callId, state);
     if (mutations.length > 0) {
       const changes: CallChange[] = [];
@@ -267,10 +270,16 @@ export class CallService implements CallHost {
   async load(): Promise<number> {
     const db = this.options.store.database.db;
     const rows = await db.select({ id: liveCalls._id }).from(liveCalls);
-    for (const { id } of rows) {
-      const state = await this.read(id);
-      if (state) this.calls.set(state.snapshot.liveCall.callId, state);
-    }
+    // Several reads at once: on PostgreSQL they run on as many connections, and on either
+    // database one call's restore overlaps the next one's queries.
+    let next = 0;
+    const reader = async () => {
+      while (next < rows.length) {
+        const state = await this.read(rows[next++]!.id);
+        if (state) this.calls.set(state.snapshot.liveCall.callId, state);
+      }
+    };
+    await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, reader));
     return rows.length;
   }
 

@@ -65,7 +65,40 @@ const DETAIL_TABLES: Record<DetailTable, PgTable> = {
 };
 
 export class LiveCallStore {
-  constructor(private readonly db: Db) {}
+  /**
+   * `read`'s query, built once. Drizzle builds a relational query's SQL in JavaScript, about
+   * 3 ms for this one; a process restoring thousands of calls at start spent most of its time
+   * there.
+   */
+  private readonly readCall;
+
+  constructor(private readonly db: Db) {
+    this.readCall = db.query.liveCalls
+      .findFirst({
+        where: eq(liveCalls._id, sql.placeholder('id')),
+        with: {
+          liveTranscripts: { orderBy: [asc(liveTranscripts.order)] },
+          callObjectives: { orderBy: [asc(callObjectives.order)] },
+          nextActions: { orderBy: [asc(nextActions.order)] },
+          livePerformanceMetrics: { orderBy: [asc(livePerformanceMetrics.updatedAt)] },
+          supervisorActions: {
+            orderBy: [asc(supervisorActions.timestamp), asc(supervisorActions.order)],
+          },
+          coachingRecommendations: {
+            orderBy: [
+              sql`${coachingRecommendations.priority} desc`,
+              asc(coachingRecommendations._creationTime),
+            ],
+          },
+          callPhases: { orderBy: [asc(callPhases.order)] },
+          callSystemConfig: true,
+          sentimentAnalysis: true,
+        },
+      })
+      // Unnamed: a named statement would be prepared on each pooled connection and clash
+      // with itself after a failed transaction, or behind a transaction-pooling proxy.
+      .prepare('');
+  }
 
   async create(fields: LiveCallFields): Promise<LiveCall> {
     const [row] = await insertMany(this.db, liveCalls, [fields]);
@@ -164,29 +197,7 @@ export class LiveCallStore {
    * supervisor actions by timestamp then order, coaching by priority, metrics by time.
    */
   async read(id: string): Promise<CallSnapshot | undefined> {
-    const row = await query(() =>
-      this.db.query.liveCalls.findFirst({
-        where: eq(liveCalls._id, id),
-        with: {
-          liveTranscripts: { orderBy: [asc(liveTranscripts.order)] },
-          callObjectives: { orderBy: [asc(callObjectives.order)] },
-          nextActions: { orderBy: [asc(nextActions.order)] },
-          livePerformanceMetrics: { orderBy: [asc(livePerformanceMetrics.updatedAt)] },
-          supervisorActions: {
-            orderBy: [asc(supervisorActions.timestamp), asc(supervisorActions.order)],
-          },
-          coachingRecommendations: {
-            orderBy: [
-              sql`${coachingRecommendations.priority} desc`,
-              asc(coachingRecommendations._creationTime),
-            ],
-          },
-          callPhases: { orderBy: [asc(callPhases.order)] },
-          callSystemConfig: true,
-          sentimentAnalysis: true,
-        },
-      }),
-    );
+    const row = await query(() => this.readCall.execute({ id }));
     if (!row) return undefined;
     const {
       liveTranscripts: transcripts,
