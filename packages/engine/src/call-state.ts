@@ -439,22 +439,7 @@ export function restoreCall(
 ): CallState {
   const { liveTranscripts, ...fields } = snapshot;
   const transcripts = RowList.from(liveTranscripts);
-  if (snapshot.liveCall.status === 'ended') {
-    return forEndedCall({
-      snapshot: snapshotWith(transcripts, fields),
-      transcripts,
-      script: script ?? EMPTY_SCRIPT,
-      seen,
-      startHash: startHashValue,
-      lastEventAt: snapshot.liveCall.updatedAt,
-      costAccruedAt: snapshot.liveCall.updatedAt,
-      signals: emptySignals(),
-      nextActionIds: {},
-      segmentIndex: new Map(),
-      redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
-    });
-  }
-  return {
+  const state: CallState = {
     snapshot: snapshotWith(transcripts, fields),
     transcripts,
     script: script ?? EMPTY_SCRIPT,
@@ -462,6 +447,16 @@ export function restoreCall(
     startHash: startHashValue,
     lastEventAt: snapshot.liveCall.updatedAt,
     costAccruedAt: snapshot.callSystemConfig?.updatedAt ?? snapshot.liveCall.createdAt,
+    signals: emptySignals(),
+    nextActionIds: {},
+    segmentIndex: new Map(),
+    // Tails and counts are not stored: after a restart a number split across the restart is
+    // judged on its own, and the roll-up counts only what was redacted since.
+    redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
+  };
+  if (snapshot.liveCall.status === 'ended') return forEndedCall(state);
+  return {
+    ...state,
     // Lines are re-read after a restart; audio timing since the start is not kept.
     signals: [...liveTranscripts]
       .filter((t) => t.isFinal)
@@ -478,15 +473,11 @@ export function restoreCall(
           },
         );
       }, emptySignals()),
-    nextActionIds: {},
     segmentIndex: new Map(
       liveTranscripts.flatMap((row, index) =>
         row.segmentId === undefined ? [] : [[row.segmentId, index] as const],
       ),
     ),
-    // Tails and counts are not stored: after a restart a number split across the restart is
-    // judged on its own, and the roll-up counts only what was redacted since.
-    redaction: { policy: policyOf(campaign), tails: {}, counts: {} },
   };
 }
 
