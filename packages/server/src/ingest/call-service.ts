@@ -37,6 +37,7 @@ import {
   type EventBatchResponse,
   type IngestEvent,
   type LiveCall,
+  type Campaign,
   type StartCallRequest,
   type SupervisorAction,
 } from '@earshot/protocol';
@@ -272,10 +273,17 @@ export class CallService implements CallHost {
     const rows = await db.select({ id: liveCalls._id }).from(liveCalls);
     // Several reads at once: on PostgreSQL they run on as many connections, and on either
     // database one call's restore overlaps the next one's queries.
+    // A site has a few campaigns and thousands of calls: each campaign is read once.
+    const campaigns = new Map<string, Promise<Campaign | undefined>>();
+    const campaignOf = (id: string) => {
+      let campaign = campaigns.get(id);
+      if (!campaign) campaigns.set(id, (campaign = this.options.store.campaigns.get(id)));
+      return campaign;
+    };
     let next = 0;
     const reader = async () => {
       while (next < rows.length) {
-        const state = await this.read(rows[next++]!.id);
+        const state = await this.read(rows[next++]!.id, campaignOf);
         if (state) this.calls.set(state.snapshot.liveCall.callId, state);
       }
     };
@@ -284,7 +292,10 @@ export class CallService implements CallHost {
   }
 
   /** A call's state as the store holds it (by its row's `_id`), or undefined. */
-  private async read(id: string): Promise<CallState | undefined> {
+  private async read(
+    id: string,
+    campaignOf = (campaignId: string) => this.options.store.campaigns.get(campaignId),
+  ): Promise<CallState | undefined> {
     const snapshot = await this.options.store.calls.read(id);
     if (!snapshot) return undefined;
     // An ended call needs only its start's hash (a repeated start); resends of its events are
@@ -305,7 +316,7 @@ export class CallService implements CallHost {
       else seen.set(event.seq, event.hash);
     }
     const campaign = snapshot.liveCall.campaignId
-      ? await this.options.store.campaigns.get(snapshot.liveCall.campaignId)
+      ? await campaignOf(snapshot.liveCall.campaignId)
       : undefined;
     return restoreCall(snapshot, campaign?.script, seen, start, campaign);
   }
