@@ -307,11 +307,12 @@ async function loadChild(spec: LoadSpec): Promise<void> {
 // The parent
 
 /**
- * The server runs with the young-generation size `npm start` uses (docs/operations.md), plus
- * any flags in BENCH_REALTIME_SERVER_FLAGS (e.g. --trace-gc).
+ * The server runs with the heap settings `npm start` uses (docs/operations.md, decisions 0018
+ * and 0035), plus any flags in BENCH_REALTIME_SERVER_FLAGS (e.g. --trace-gc).
  */
 const SERVER_NODE_FLAGS = [
   '--max-semi-space-size=64',
+  '--heap-growing-percent=300',
   ...(process.env.BENCH_REALTIME_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
 ];
 
