@@ -10,7 +10,14 @@ import {
   updateUserRequest,
   parseOrThrow,
 } from '@earshot/protocol';
-import { flagDefinitions, loadConfig, optionsHelp, type Config } from './config.ts';
+import {
+  flagDefinitions,
+  loadConfig,
+  missingNodeFlags,
+  optionsHelp,
+  RECOMMENDED_NODE_FLAGS,
+  type Config,
+} from './config.ts';
 import { createLogger } from './logger.ts';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from './auth/api-keys.ts';
 import { AuditLog, type AuditInput } from './auth/audit-log.ts';
@@ -455,6 +462,12 @@ async function serve(config: Config): Promise<number> {
   const server = await createEarshot(config, logger);
   const url = await server.listen();
   logger.info({ url }, 'earshot is listening');
+  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0)
+    logger.warn(
+      { missing, recommended: RECOMMENDED_NODE_FLAGS },
+      'Node was started without the recommended heap flags: expect longer garbage-collection pauses under load (docs/operations.md)',
+    );
   const lines = [`Earshot is running at ${url}`];
   if (config.simulatorCalls > 0) {
     // The demo plays a voice pipeline against the real API with a key that exists only in memory.

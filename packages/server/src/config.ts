@@ -348,3 +348,22 @@ export function optionsHelp(): string {
     )
     .join('\n');
 }
+
+/**
+ * The heap flags `npm start` gives Node (docs/operations.md; decisions 0018 and 0035). Node
+ * reads them only at start-up, so the server cannot set them itself. A server started some
+ * other way warns when one is missing.
+ */
+export const RECOMMENDED_NODE_FLAGS = ['--max-semi-space-size=64', '--heap-growing-percent=300'];
+
+/**
+ * The recommended flags that neither the command line (`execArgv`) nor NODE_OPTIONS set, in
+ * any value: an operator may have chosen another on purpose. V8 spells a flag with dashes or
+ * underscores, and with `=` or a space before its value.
+ */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = new Set(
+    [...execArgv, ...nodeOptions.split(/\s+/)].map((arg) => arg.split('=')[0]!.replace(/_/g, '-')),
+  );
+  return RECOMMENDED_NODE_FLAGS.filter((flag) => !given.has(flag.split('=')[0]!));
+}

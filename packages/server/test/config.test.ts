@@ -2,7 +2,7 @@
 import { EarshotError } from '@earshot/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.ts';
-import { loadConfig, OPTIONS } from '../src/config.ts';
+import { loadConfig, missingNodeFlags, OPTIONS } from '../src/config.ts';
 
 describe('configuration', () => {
   it('applies defaults when nothing is set', () => {
@@ -95,5 +95,28 @@ describe('configuration', () => {
         ],
       }),
     );
+  });
+});
+
+describe('recommended Node flags', () => {
+  it('names each heap flag that neither the command line nor NODE_OPTIONS sets', () => {
+    expect(missingNodeFlags([], '')).toEqual([
+      '--max-semi-space-size=64',
+      '--heap-growing-percent=300',
+    ]);
+    expect(missingNodeFlags(['--max-semi-space-size=64'], '')).toEqual([
+      '--heap-growing-percent=300',
+    ]);
+    // NODE_OPTIONS accepts the semi-space but not the growth rule; either place counts.
+    expect(missingNodeFlags(['--heap-growing-percent=300'], '--max-semi-space-size=32')).toEqual(
+      [],
+    );
+  });
+
+  it('accepts any value, underscores and a value after a space', () => {
+    expect(
+      missingNodeFlags(['--max_semi_space_size', '16', '--heap_growing_percent=150'], undefined),
+    ).toEqual([]);
+    expect(missingNodeFlags(['--max-old-space-size=4096', '--inspect'], '')).toHaveLength(2);
   });
 });
