@@ -159,6 +159,27 @@ function board(filter?: WallboardFilter, scope: CampaignScope = 'all') {
 }
 
 describe('session send queue', () => {
+  it('tells whoever may see an ended call still being read back to retry, and anyone else of no such call', () => {
+    const hub = new Hub(new InProcessBus(), {
+      callSnapshot: () => undefined,
+      wallboardEntries: () => [],
+      readingBack: (callId) => (callId === 'ended-1' ? { campaignId: 'campaign-a' } : undefined),
+    });
+    const answer = (scope: CampaignScope, callId: string) => {
+      const { frames, sink } = recordingSink();
+      const session = new Session(hub, sink, {}, undefined, scope);
+      session.handle({ type: 'subscribe', id: 's', topic: { kind: 'call', callId } });
+      return frames;
+    };
+    const retry = { type: 'error', id: 's', problem: { status: 503, kind: 'unavailable' } };
+    const none = { type: 'error', id: 's', problem: { status: 404, detail: expect.any(String) } };
+    expect(answer('all', 'ended-1')).toMatchObject([retry]);
+    expect(answer(['campaign-a'], 'ended-1')).toMatchObject([retry]);
+    // Another campaign's call does not exist for this connection, read back or not.
+    expect(answer(['campaign-b'], 'ended-1')).toMatchObject([none]);
+    expect(answer('all', 'never')).toMatchObject([none]);
+  });
+
   it('folds patches of a row queued behind a blocked socket into one change', () => {
     const { frames, timers, publish, block } = setup();
     expect(frames.map((f) => f.type)).toEqual(['snapshot', 'presence']);

@@ -274,7 +274,8 @@ export function openApiDocument() {
               description: 'Actions',
               ...json(z.object({ actions: z.array(supervisorActionDocument) })),
             },
-            ...errors(401, 403, 404),
+            // 503: an ended call a restarted server has not read back yet.
+            ...errors(401, 403, 404, 503),
           },
         },
         post: {

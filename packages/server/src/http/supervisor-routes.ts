@@ -6,6 +6,7 @@ import { annotationQuery, parseOrThrow, supervisorActionRequest } from '@earshot
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { assertPermission } from '../auth/principal.ts';
+import { stillReadingBack } from '../ingest/call-host.ts';
 import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
@@ -13,10 +14,23 @@ const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
 export function supervisorRoutes({ calls, store, access }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
     const watch = access.guard('calls:watch');
+    // The call as held or, for an ended call a restart has not read back yet, its campaign:
+    // the scope check comes first, so a foreign call is a 404 either way.
+    const callToCheck = (
+      callId: string,
+      held: { callId: string; campaignId?: string } | undefined,
+    ) => {
+      const pending = held ? undefined : calls.readingBack?.(callId);
+      return held ?? (pending ? { callId, ...pending } : undefined);
+    };
 
     app.post('/calls/:callId/actions', { preHandler: watch }, async (request, reply) => {
       const { callId } = parseOrThrow(callParams, request.params, 'path');
-      await access.visibleCall(request, callId, calls.snapshot(callId)?.liveCall);
+      await access.visibleCall(
+        request,
+        callId,
+        callToCheck(callId, calls.snapshot(callId)?.liveCall),
+      );
       const body = parseOrThrow(supervisorActionRequest, request.body, 'request body');
       const principal = request.principal!;
       try {
@@ -43,8 +57,9 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
     app.get('/calls/:callId/actions', { preHandler: watch }, async (request) => {
       const { callId } = parseOrThrow(callParams, request.params, 'path');
       const snapshot = calls.snapshot(callId);
-      await access.visibleCall(request, callId, snapshot?.liveCall);
-      return { actions: snapshot!.supervisorActions };
+      await access.visibleCall(request, callId, callToCheck(callId, snapshot?.liveCall));
+      if (!snapshot) throw stillReadingBack(callId);
+      return { actions: snapshot.supervisorActions };
     });
 
     // Notes, bookmarks and flags, kept after the call: newest first, within the principal's campaigns.

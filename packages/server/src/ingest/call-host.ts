@@ -3,6 +3,7 @@
 // CallThread holds them on a worker thread (--engine-thread), keeping a replica on the main
 // thread for snapshots. Everything here is plain data, so it can cross a thread.
 import type { OutsideAdvice, SupervisorActionInput } from '@earshot/engine';
+import { EarshotError } from '@earshot/protocol';
 import type {
   AuditEntry,
   CallSnapshot,
@@ -78,4 +79,16 @@ export interface CallHost extends SnapshotSource {
   flush(): Promise<void>;
   /** For shutdown: commits everything accepted (unless the database is gone), then takes no more. */
   drain(): Promise<void>;
+}
+
+/**
+ * The answer for an ended call that a restarted process has not read back yet (decision
+ * 0036): it exists, so 404 would be wrong, and it will be there in a moment.
+ */
+export function stillReadingBack(callId: string): EarshotError {
+  return new EarshotError(
+    'unavailable',
+    `Call ${callId} ended before the server restarted and is still being read back; retry shortly`,
+    { retryAfter: 1 },
+  );
 }

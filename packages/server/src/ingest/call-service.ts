@@ -55,6 +55,7 @@ import type {
   StreamAnswer,
   TickPart,
 } from './call-host.ts';
+import { stillReadingBack } from './call-host.ts';
 import { isOutage, toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
@@ -88,12 +89,16 @@ export function tickPartOf(callId: string, parts: number): number {
 /**
  * A CallService with a write-behind of its own over `store`, holding every call the store
  * still has. The caller starts the write-behind (and stops it). Used by the server on the
- * main thread and by the engine thread alike.
+ * main thread and by the engine thread alike. It resolves once the live calls are read back;
+ * ended calls follow in the background unless `endedInBackground` is false (see `load`).
  */
 export async function openCallService(
-  options: Omit<CallServiceOptions, 'writer'> & { flushIntervalMs: number },
+  options: Omit<CallServiceOptions, 'writer'> & {
+    flushIntervalMs: number;
+    endedInBackground?: boolean;
+  },
 ): Promise<{ calls: CallService; writer: WriteBehind }> {
-  const { flushIntervalMs, ...rest } = options;
+  const { flushIntervalMs, endedInBackground = true, ...rest } = options;
   const mutations = new MutationStore(options.store.database);
   const writer = new WriteBehind({
     commit: (batch) => mutations.commit(batch),
@@ -101,8 +106,14 @@ export async function openCallService(
     flushIntervalMs,
   });
   const calls = new CallService({ ...rest, writer });
-  const restored = await calls.load();
-  if (restored > 0) options.logger.info({ calls: restored }, 'restored calls from the store');
+  const { live, ended } = await calls.load({ endedInBackground });
+  if (live + ended > 0)
+    options.logger.info(
+      { live, ended },
+      endedInBackground && ended > 0
+        ? 'restored the live calls; reading back the ended ones in the background'
+        : 'restored calls from the store',
+    );
   return { calls, writer };
 }
 
@@ -130,6 +141,14 @@ export class CallService implements CallHost {
   private readonly newId: () => string;
   /** Calls being put back to what the store holds after a refused write (reload). */
   private readonly reloading = new Map<string, Promise<void>>();
+  /**
+   * Ended calls a restart has not read back yet, by callId (decision 0036). Until one is read,
+   * what names it is answered 503 with Retry-After, not a 404 that a moment later is wrong.
+   */
+  private readonly pendingEnded = new Map<string, { id: string; campaignId?: string }>();
+  private endedRead: Promise<void> = Promise.resolve();
+  /** Set by drain: the background read stops taking more calls. */
+  private stopping = false;
 
   constructor(private readonly options: CallServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -178,8 +197,26 @@ export class CallService implements CallHost {
 
   private get(callId: string): CallState {
     const state = this.calls.get(callId);
-    if (!state) throw new EarshotError('not_found', `No live call ${callId}`);
+    if (!state) {
+      if (this.pendingEnded.has(callId)) throw stillReadingBack(callId);
+      throw new EarshotError('not_found', `No live call ${callId}`);
+    }
     return state;
+  }
+
+  /**
+   * An ended call this process has not read back yet after a restart (with its campaign, so
+   * a caller can check scope before saying it exists), or undefined.
+   */
+  readingBack(callId: string): { campaignId?: string } | undefined {
+    const pending = this.pendingEnded.get(callId);
+    if (!pending) return undefined;
+    return pending.campaignId !== undefined ? { campaignId: pending.campaignId } : {};
+  }
+
+  /** Settles once every ended call a restart found is read back (or the service drains). */
+  get endedReadBack(): Promise<void> {
+    return this.endedRead;
   }
 
   /**
@@ -267,12 +304,25 @@ export class CallService implements CallHost {
     return entry;
   }
 
-  /** Loads every call the store still holds (live, or ended within retention). */
-  async load(): Promise<number> {
-    const db = this.options.store.database.db;
-    const rows = await db.select({ id: liveCalls._id }).from(liveCalls);
-    // Several reads at once: on PostgreSQL they run on as many connections, and on either
-    // database one call's restore overlaps the next one's queries.
+  /**
+   * Reads back every call the store still holds: the live ones before it resolves, the ended
+   * ones (within the retention hour, often thousands) after it, in the background, unless
+   * `endedInBackground` is false. A restarted process so serves its live calls in the time it
+   * takes to read those, not every call of the last hour (decision 0036). Each ended call read
+   * is published, so wallboards gain its row.
+   */
+  async load(options: { endedInBackground?: boolean } = {}): Promise<{
+    live: number;
+    ended: number;
+  }> {
+    const rows = await this.options.store.database.db
+      .select({
+        id: liveCalls._id,
+        callId: liveCalls.callId,
+        status: liveCalls.status,
+        campaignId: liveCalls.campaignId,
+      })
+      .from(liveCalls);
     // A site has a few campaigns and thousands of calls: each campaign is read once.
     const campaigns = new Map<string, Promise<Campaign | undefined>>();
     const campaignOf = (id: string) => {
@@ -280,15 +330,105 @@ export class CallService implements CallHost {
       if (!campaign) campaigns.set(id, (campaign = this.options.store.campaigns.get(id)));
       return campaign;
     };
+    const live = rows.filter((row) => row.status !== 'ended');
+    const ended = rows.filter((row) => row.status === 'ended');
+    const keep = (state: CallState) => this.calls.set(state.snapshot.liveCall.callId, state);
+    if (options.endedInBackground === false) {
+      await this.readEach(rows, campaignOf, keep);
+      return { live: live.length, ended: ended.length };
+    }
+    await this.readEach(live, campaignOf, keep);
+    for (const { id, callId, campaignId } of ended)
+      this.pendingEnded.set(callId, campaignId ? { id, campaignId } : { id });
+    if (ended.length > 0) this.endedRead = this.readEnded(campaignOf);
+    return { live: live.length, ended: ended.length };
+  }
+
+  /** Reads calls by row id, several at once: on PostgreSQL on as many connections. */
+  private async readEach(
+    rows: ReadonlyArray<{ id: string }>,
+    campaignOf: (campaignId: string) => Promise<Campaign | undefined>,
+    each: (state: CallState) => void,
+  ): Promise<void> {
     let next = 0;
     const reader = async () => {
       while (next < rows.length) {
         const state = await this.read(rows[next++]!.id, campaignOf);
-        if (state) this.calls.set(state.snapshot.liveCall.callId, state);
+        if (state) each(state);
       }
     };
     await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, reader));
-    return rows.length;
+  }
+
+  /**
+   * The background part of `load`, several reads at once. A call swept meanwhile is left out.
+   * While the database is unreachable, the reads stop and start again a second later with
+   * whatever is still pending, so no call stays answered 503 for good. A call that cannot be
+   * read for another reason is logged and left out (a 404 from then on), rather than tried for
+   * ever. Drain stops it: reads under way finish, and what they read is not kept.
+   */
+  private async readEnded(
+    campaignOf: (campaignId: string) => Promise<Campaign | undefined>,
+  ): Promise<void> {
+    const total = this.pendingEnded.size;
+    const started = performance.now();
+    let reported = started;
+    let outage: unknown;
+    let queue: string[] = [];
+    let next = 0;
+    const reader = async () => {
+      while (next < queue.length && !this.stopping && outage === undefined) {
+        const callId = queue[next++]!;
+        const pending = this.pendingEnded.get(callId);
+        if (!pending) continue; // swept meanwhile
+        try {
+          const state = await this.read(pending.id, campaignOf);
+          // No longer pending: swept while it was being read.
+          if (this.stopping || !this.pendingEnded.delete(callId) || !state) continue;
+          this.calls.set(callId, state);
+          this.options.bus.publish({
+            callId,
+            changes: [],
+            entry: this.rowOf(callId, state.snapshot),
+          });
+        } catch (error) {
+          if (isOutage(error)) {
+            outage = error;
+            return;
+          }
+          this.pendingEnded.delete(callId);
+          this.options.logger.error(
+            { err: error, callId },
+            'an ended call could not be read back; it is left out',
+          );
+        }
+        if (performance.now() - reported >= 5_000) {
+          reported = performance.now();
+          this.options.logger.info(
+            { read: total - this.pendingEnded.size, of: total },
+            'reading back ended calls',
+          );
+        }
+      }
+    };
+    for (;;) {
+      outage = undefined;
+      queue = [...this.pendingEnded.keys()];
+      next = 0;
+      await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, reader));
+      if (outage === undefined || this.stopping) break;
+      this.options.logger.warn(
+        { err: outage, pending: this.pendingEnded.size },
+        'reading back ended calls: the database is unavailable; retrying in a second',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    if (!this.stopping)
+      this.options.logger.info(
+        { ended: total, seconds: Math.round(performance.now() - started) / 1000 },
+        'read back the ended calls',
+      );
+    this.pendingEnded.clear();
   }
 
   /** A call's state as the store holds it (by its row's `_id`), or undefined. */
@@ -327,6 +467,7 @@ export class CallService implements CallHost {
    */
   async start(request: StartCallRequest): Promise<{ call: LiveCall; created: boolean }> {
     this.ensureWritable(request.callId);
+    if (this.pendingEnded.has(request.callId)) throw stillReadingBack(request.callId);
     const existing = this.calls.get(request.callId);
     if (existing) {
       if (existing.startHash !== startHash(request)) {
@@ -545,7 +686,9 @@ export class CallService implements CallHost {
     return this.options.writer.flush();
   }
 
-  drain(): Promise<void> {
+  async drain(): Promise<void> {
+    this.stopping = true;
+    await this.endedRead;
     return this.options.writer.drain();
   }
 
@@ -652,6 +795,8 @@ export class CallService implements CallHost {
       const endedAt = state.snapshot.liveCall.endedAt;
       if (endedAt !== undefined && endedAt < cutoff) gone.add(callId);
     }
+    // Swept before a restart read them back: gone, not pending.
+    for (const callId of gone) this.pendingEnded.delete(callId);
     for (const callId of gone) {
       const state = this.calls.get(callId);
       if (!state) continue;

@@ -59,6 +59,9 @@ try {
     logger,
     flushIntervalMs: settings.flushIntervalMs,
     platformConfigured: settings.platformConfigured,
+    // The main thread builds its replicas from the snapshots sent when the worker is ready, so
+    // the worker reads every call back before it is.
+    endedInBackground: false,
   });
   writer.start();
   const methods = new Set<string>(REMOTE_METHODS);

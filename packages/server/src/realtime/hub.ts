@@ -17,6 +17,8 @@ import type { Session, Watcher } from './session.ts';
 export interface SnapshotSource {
   callSnapshot(callId: string): CallSnapshot | undefined;
   wallboardEntries(): WallboardEntry[];
+  /** An ended call a restart has not read back yet, with its campaign (CallService.readingBack). */
+  readingBack?(callId: string): { campaignId?: string } | undefined;
 }
 
 export type TopicChange = CallChange | WallboardChange;

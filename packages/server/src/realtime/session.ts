@@ -20,6 +20,7 @@ import {
   type WallboardEntry,
   type WallboardFilter,
 } from '@earshot/protocol';
+import { stillReadingBack } from '../ingest/call-host.ts';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
 import { matchesFilter, type Hub, type LogEntry, type RowChange, type TopicChange } from './hub.ts';
@@ -154,7 +155,16 @@ export class Session {
     }
     const call = topic.kind === 'call' ? this.hub.source.callSnapshot(topic.callId) : undefined;
     if (topic.kind === 'call' && !this.maySee(call?.liveCall)) {
-      if (call) this.onRefused?.(topic.callId);
+      // An ended call a restart has not read back yet exists: whoever may see it is told to
+      // retry. For anyone else it does not exist, like any other campaign's call.
+      const pending = call ? undefined : this.hub.source.readingBack?.(topic.callId);
+      if (pending && this.maySee(pending))
+        return this.send({
+          type: 'error',
+          id,
+          problem: stillReadingBack(topic.callId).toProblem(),
+        });
+      if (call || pending) this.onRefused?.(topic.callId);
       return this.send({
         type: 'error',
         id,
