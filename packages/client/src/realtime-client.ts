@@ -33,6 +33,7 @@ export interface SubscriptionHandlers<Data = unknown, Change = unknown> {
   onDelta(changes: Change[], version: number, fromVersion: number): void;
   /** The history was gone: a snapshot follows. */
   onResync?(reason: string): void;
+  /** The server refused the subscription. After a 503 the client asks again by itself. */
   onError?(problem: Problem): void;
   /** Who is watching this call now (call topics only), this client included. */
   onPresence?(watchers: Array<{ id: string; name: string }>): void;
@@ -223,7 +224,19 @@ export class RealtimeClient {
       }
       case 'error': {
         const subscription = message.id ? this.subscriptions.get(message.id) : undefined;
-        subscription?.handlers.onError?.(message.problem);
+        if (!subscription) return;
+        subscription.handlers.onError?.(message.problem);
+        // 503: the server cannot answer yet (a restarted server still reading an ended call
+        // back). The subscription is asked for again a second or so later, with jitter, until
+        // a snapshot or another answer comes; a reconnect asks for it anyway.
+        if (message.problem.status === 503) {
+          const socket = this.socket;
+          const delay = 1_000 * (0.5 + (this.options.random ?? Math.random)());
+          (this.options.setTimeout ?? setTimeout)(() => {
+            if (this.socket === socket && this.ready && this.subscriptions.has(subscription.id))
+              this.sendSubscribe(subscription);
+          }, delay);
+        }
         return;
       }
       case 'presence': {

@@ -111,7 +111,7 @@ export interface Watcher {
 }
 
 export type CallView =
-  | { kind: 'loading' }
+  | { kind: 'loading'; detail?: string }
   | { kind: 'missing'; detail: string }
   | { kind: 'live'; call: CallSnapshot; watchers: Watcher[] };
 
@@ -139,7 +139,15 @@ export function useCall(callId: string): CallView {
         },
         onResync: noteResync,
         onError(problem) {
-          setView({ kind: 'missing', detail: problem.detail });
+          // 503: a restarted server is still reading the call back; the client asks again.
+          setView(
+            problem.status === 503
+              ? {
+                  kind: 'loading',
+                  detail: 'The server has restarted and is still reading this call back…',
+                }
+              : { kind: 'missing', detail: problem.detail },
+          );
         },
       },
     );

@@ -125,7 +125,7 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
           </ul>
         </section>
       )}
-      {view.kind === 'loading' && <p className="muted">Loading the call…</p>}
+      {view.kind === 'loading' && <p className="muted">{view.detail ?? 'Loading the call…'}</p>}
       {view.kind === 'missing' && (
         <p className="error" role="alert">
           {view.detail}
