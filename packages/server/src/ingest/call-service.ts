@@ -340,7 +340,12 @@ export class CallService implements CallHost {
     await this.readEach(live, campaignOf, keep);
     for (const { id, callId, campaignId } of ended)
       this.pendingEnded.set(callId, campaignId ? { id, campaignId } : { id });
-    if (ended.length > 0) this.endedRead = this.readEnded(campaignOf);
+    if (ended.length > 0)
+      this.endedRead = this.readEnded(campaignOf).catch((error: unknown) => {
+        // Not expected (each read's failure is handled inside); the calls left are not kept.
+        this.pendingEnded.clear();
+        this.options.logger.error({ err: error }, 'reading back ended calls stopped');
+      });
     return { live: live.length, ended: ended.length };
   }
 
