@@ -47,15 +47,15 @@ import { WriteBehind } from '../jobs/write-behind.ts';
 import { MutationStore } from '../store/mutation-store.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import { auditRow } from '../auth/audit-log.ts';
-import type {
-  ActionAudit,
-  ActionDelivery,
-  CallHost,
-  IngestStats,
-  StreamAnswer,
-  TickPart,
+import {
+  stillReadingBack,
+  type ActionAudit,
+  type ActionDelivery,
+  type CallHost,
+  type IngestStats,
+  type StreamAnswer,
+  type TickPart,
 } from './call-host.ts';
-import { stillReadingBack } from './call-host.ts';
 import { isOutage, toEarshotError, type Store } from '../store/index.ts';
 import { callEvents, liveCalls } from '../store/schema.ts';
 
