@@ -471,7 +471,7 @@ function describe(row: Row): string {
 
 function table(rows: Row[]): string {
   const header =
-    '| target | calls | timed delivered | p50 ms | p95 ms | p99 ms | max ms | events/s in | messages/s out | server CPU | server peak RSS | load-gen CPU | machine busy | finals lost / reordered |';
+    '| target | calls | timed delivered | p50 ms | p95 ms | p99 ms | max ms | events/s in | messages/s out | server CPU | server CPU per event | server peak RSS | load-gen CPU | machine busy | finals lost / reordered |';
   const pct = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n)}%`);
   const lines = rows.map((row) => {
     const { load, server } = row;
@@ -480,9 +480,12 @@ function table(rows: Row[]): string {
       pct((server.cpuMs / server.wallMs) * 100) +
       (row.postgresPct !== undefined ? ` (+${pct(row.postgresPct)} PG)` : '');
     const delivered = pct((load.latency.count / load.latenciesExpected) * 100);
-    return `| ${row.label} | ${int(row.calls)} | ${delivered} | ${fmt(load.latency.p50)} | ${fmt(load.latency.p95)} | ${fmt(load.latency.p99)} | ${fmt(load.latency.max)} | ${int(load.eventsAccepted / s)} | ${int((load.callFrames + load.wallboardFrames) / s)} | ${serverCpu} | ${Math.round(server.peakRssMb)} MB | ${pct((load.cpuMs / load.windowMs) * 100)} | ${pct(row.machinePct)} | ${load.finalsLostAcked} / ${load.finalsReordered} |`;
+    // Comparable across runs on machines of different speed: the relay's figure in the same
+    // run is the floor for the same reads and writes.
+    const perEvent = `${int((server.cpuMs * 1000) / Math.max(1, load.eventsAccepted))} µs`;
+    return `| ${row.label} | ${int(row.calls)} | ${delivered} | ${fmt(load.latency.p50)} | ${fmt(load.latency.p95)} | ${fmt(load.latency.p99)} | ${fmt(load.latency.max)} | ${int(load.eventsAccepted / s)} | ${int((load.callFrames + load.wallboardFrames) / s)} | ${serverCpu} | ${perEvent} | ${Math.round(server.peakRssMb)} MB | ${pct((load.cpuMs / load.windowMs) * 100)} | ${pct(row.machinePct)} | ${load.finalsLostAcked} / ${load.finalsReordered} |`;
   });
-  return [header, `|${' --- |'.repeat(14)}`, ...lines].join('\n');
+  return [header, `|${' --- |'.repeat(15)}`, ...lines].join('\n');
 }
 
 export async function run(): Promise<void> {
