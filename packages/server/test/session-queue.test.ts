@@ -180,6 +180,47 @@ describe('session send queue', () => {
     expect(answer('all', 'never')).toMatchObject([none]);
   });
 
+  it('ends the subscriptions to a removed call, so a later call with its id reaches none of them', () => {
+    const bus = new InProcessBus();
+    const timers = manualTimers();
+    let campaignId = 'campaign-a';
+    const hub = new Hub(
+      bus,
+      {
+        callSnapshot: () => emptySnapshot({ ...CALL, campaignId } as unknown as LiveCall),
+        wallboardEntries: () => [],
+      },
+      { afterTurn: (callback) => timers.setTimeout(callback, 0) },
+    );
+    const followers = [recordingSink(), recordingSink()];
+    for (const [i, { sink }] of followers.entries()) {
+      const session = new Session(hub, sink, { timers }, { id: `u${i}`, name: `U${i}` }, [
+        'campaign-a',
+      ]);
+      session.handle({ type: 'subscribe', id: 's', topic: { kind: 'call', callId: 'c-1' } });
+    }
+    const change: CallChange = { table: 'liveCalls', id: 'call-1', set: { duration: 2 } };
+    bus.publish({ callId: 'c-1', changes: [change], entry: { callId: 'c-1' } as never });
+    // Queued, not yet sent, when the call's live rows go: dropped with the subscription.
+    bus.publish({ callId: 'c-1', changes: [], entry: { callId: 'c-1' } as never, removed: true });
+    timers.run();
+    for (const { frames } of followers) {
+      expect(frames.some((f) => f.type === 'delta')).toBe(false);
+      expect(frames.at(-1)).toMatchObject({
+        type: 'error',
+        id: 's',
+        problem: { status: 404, detail: 'No call c-1: its live data was removed' },
+      });
+    }
+    // The same id started again, in a campaign these connections may not see.
+    campaignId = 'campaign-b';
+    const before = followers.map(({ frames }) => frames.length);
+    bus.publish({ callId: 'c-1', changes: [change], entry: { callId: 'c-1' } as never });
+    timers.run();
+    expect(followers.map(({ frames }) => frames.length)).toEqual(before);
+    expect(hub.followedCalls).toBe(0);
+  });
+
   it('folds patches of a row queued behind a blocked socket into one change', () => {
     const { frames, timers, publish, block } = setup();
     expect(frames.map((f) => f.type)).toEqual(['snapshot', 'presence']);

@@ -385,6 +385,13 @@ export class Hub {
     }
     this.releaseIdleHistories(now);
     if (update.removed) {
+      // Its followers are told the call is gone, and follow it no more. A call started later
+      // under the same id, perhaps in another campaign, is another call: each of them would
+      // have to subscribe again, and pass the scope check again, to see it.
+      // The followers are forgotten first, so that none hears a presence change on the way.
+      const followers = this.watchers.get(`call:${update.callId}`);
+      this.watchers.delete(`call:${update.callId}`);
+      for (const session of followers ?? []) session.callRemoved(update.callId);
       this.callLogs.delete(update.callId);
       this.idleSince.delete(update.callId);
     }

@@ -316,6 +316,27 @@ export class Session {
     }
   }
 
+  /**
+   * The call's live rows were deleted (retention, or its first write refused): each
+   * subscription to it ends with a 404, as a subscribe would now get, and anything queued for
+   * it is dropped.
+   */
+  callRemoved(callId: string): void {
+    for (const subscription of [...this.subscriptions.values()]) {
+      if (subscription.topic.kind !== 'call' || subscription.topic.callId !== callId) continue;
+      this.subscriptions.delete(subscription.id);
+      this.send({
+        type: 'error',
+        id: subscription.id,
+        problem: new EarshotError(
+          'not_found',
+          `No call ${callId}: its live data was removed`,
+        ).toProblem(),
+      });
+    }
+    this.hub.unwatch(this, topicKey({ kind: 'call', callId }));
+  }
+
   /** The call's watchers changed: every subscription to it hears who is watching now. */
   deliverPresence(callId: string, watchers: Watcher[]): void {
     for (const subscription of this.subscriptions.values()) {
