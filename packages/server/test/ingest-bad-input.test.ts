@@ -223,6 +223,20 @@ const CASES: Case[] = [
     field: 'events.0',
   },
   {
+    name: 'a call id over 200 characters in the path',
+    url: `/api/v1/calls/${'x'.repeat(201)}/events`,
+    body: { events: [audio(2)] },
+    status: 400,
+    field: 'callId',
+  },
+  {
+    name: 'a path parameter too long for the router',
+    url: `/api/v1/calls/${'x'.repeat(300)}/events`,
+    body: { events: [audio(2)] },
+    status: 400,
+    field: '(path)',
+  },
+  {
     name: 'an unknown end reason',
     url: '/api/v1/calls/victim/end',
     body: { reason: 'bored' },
@@ -310,6 +324,15 @@ for (const kind of DATABASE_KINDS) {
         expect(await countAllRows(t.earshot.store)).toBe(before);
       },
     );
+
+    it('takes events for a call whose id has the longest length allowed', async () => {
+      const callId = 'l'.repeat(200);
+      expect((await t.request('POST', '/api/v1/calls', startRequest(callId))).status).toBe(201);
+      const response = await t.request('POST', `/api/v1/calls/${callId}/events`, {
+        events: [audio(1)],
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+    });
 
     it('refuses an ingest key on the campaign routes (403) and a manage key on ingest', async () => {
       expect((await t.request('GET', '/api/v1/campaigns')).status).toBe(403);

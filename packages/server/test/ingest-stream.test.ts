@@ -101,6 +101,33 @@ describe('streaming ingest over WebSocket', () => {
     ).rejects.toThrow('HTTP 401');
   });
 
+  it('refuses a bad call id in the path before upgrading, with a problem naming it', async () => {
+    const refusal = await new Promise<{ status?: number; type?: string; body: string }>(
+      (resolve, reject) => {
+        const socket = new WebSocket(`${url}/api/v1/calls/${'x'.repeat(201)}/stream`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        socket.once('open', () => reject(new Error('upgraded')));
+        socket.on('error', () => {}); // terminated below, before any upgrade
+        socket.once('unexpected-response', (_request, response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => {
+            socket.terminate();
+            resolve({
+              status: response.statusCode,
+              type: response.headers['content-type'],
+              body,
+            });
+          });
+        });
+      },
+    );
+    expect(refusal.status).toBe(400);
+    expect(refusal.type).toContain('application/problem+json');
+    expect(JSON.parse(refusal.body)).toMatchObject({ errors: [{ field: 'callId' }] });
+  });
+
   it('applies a frame on arrival, and no more while the write backlog is over its limit, even frames read with it', async () => {
     // Commits every 300 ms, and at most 100 rows may wait for them.
     const slow = await createEarshot(

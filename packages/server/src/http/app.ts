@@ -94,6 +94,11 @@ function asEarshotError(error: unknown): EarshotError {
       fields: [{ field: '(content-type)', message: 'Expected application/json' }],
     });
   }
+  if (fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH' || fastifyError.code === 'FST_ERR_BAD_URL') {
+    return new EarshotError('validation', 'The request path is malformed or too long', {
+      fields: [{ field: '(path)', message: fastifyError.message ?? 'Malformed path' }],
+    });
+  }
   if (fastifyError.statusCode === 400) {
     return new EarshotError('validation', fastifyError.message ?? 'Malformed request', {
       fields: [{ field: '(body)', message: fastifyError.message ?? 'Malformed JSON' }],
@@ -112,6 +117,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: deps.trustProxy ?? false,
     // Per-request lines would drown the log at ingest rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // A call id may be 200 characters (startCallRequest); fastify's default of 100 refused the
+    // paths of calls with longer ids. Longer ones reach the route's own check, which names them.
+    maxParamLength: 256,
+    // The router's own refusals (a path parameter too long, a malformed URL) are problems too.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, asEarshotError(error)),
   });
 
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.

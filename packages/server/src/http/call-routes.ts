@@ -64,9 +64,16 @@ export function callRoutes({
     // it is closed with 4401, and frames read after that are neither applied nor acknowledged.
     app.get(
       '/calls/:callId/stream',
-      { websocket: true, preHandler: ingest },
+      {
+        websocket: true,
+        // The path is checked before the upgrade, so a bad one gets a 400 problem, not a socket.
+        preHandler: [
+          ingest,
+          async (request) => void parseOrThrow(callParams, request.params, 'path'),
+        ],
+      },
       (socket: WebSocket, request) => {
-        const { callId } = parseOrThrow(callParams, request.params, 'path');
+        const { callId } = callParams.parse(request.params);
         let replies = Promise.resolve();
         let resumeTimer: NodeJS.Timeout | undefined;
         const held: RawData[] = [];
