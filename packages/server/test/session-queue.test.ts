@@ -221,6 +221,27 @@ describe('session send queue', () => {
     expect(hub.followedCalls).toBe(0);
   });
 
+  it("refuses a subscription over the connection's cap, and takes one again after an unsubscribe", () => {
+    const hub = new Hub(new InProcessBus(), {
+      callSnapshot: () => SNAPSHOT,
+      wallboardEntries: () => [],
+    });
+    const { frames, sink } = recordingSink();
+    const session = new Session(hub, sink, { maxSubscriptions: 2 });
+    const subscribe = (id: string) =>
+      session.handle({ type: 'subscribe', id, topic: { kind: 'call', callId: 'c-1' } });
+    subscribe('a');
+    subscribe('b');
+    subscribe('c');
+    expect(
+      frames.filter((f) => f.type === 'snapshot').map((f) => f.type === 'snapshot' && f.id),
+    ).toEqual(['a', 'b']);
+    expect(frames.at(-1)).toMatchObject({ type: 'error', id: 'c', problem: { status: 429 } });
+    session.handle({ type: 'unsubscribe', id: 'a' });
+    subscribe('c');
+    expect(frames.some((f) => f.type === 'snapshot' && f.id === 'c')).toBe(true);
+  });
+
   it('folds patches of a row queued behind a blocked socket into one change', () => {
     const { frames, timers, publish, block } = setup();
     expect(frames.map((f) => f.type)).toEqual(['snapshot', 'presence']);

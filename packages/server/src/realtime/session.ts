@@ -42,6 +42,11 @@ export interface Watcher {
 export interface SessionOptions {
   /** Queued changes (after coalescing) a connection may hold before it is closed. */
   maxPendingChanges?: number;
+  /**
+   * Subscriptions one connection may hold at once. The console needs two (the board and one
+   * call); the cap keeps one connection from making every change cost it thousands of queues.
+   */
+  maxSubscriptions?: number;
   /** Above this many unsent bytes the socket counts as blocked and sending pauses. */
   highWaterBytes?: number;
   /** A connection blocked this long with changes waiting is closed. */
@@ -91,6 +96,7 @@ export class Session {
   private blockedSince: number | undefined;
   private closed = false;
   private readonly maxPending: number;
+  private readonly maxSubscriptions: number;
   private readonly highWater: number;
   private readonly maxBlockedMs: number;
   private readonly timers: Timers;
@@ -107,6 +113,7 @@ export class Session {
     private readonly onRefused?: (callId: string) => void,
   ) {
     this.maxPending = options.maxPendingChanges ?? 5_000;
+    this.maxSubscriptions = options.maxSubscriptions ?? 100;
     this.highWater = options.highWaterBytes ?? 1024 * 1024;
     this.maxBlockedMs = options.maxBlockedMs ?? 10_000;
     this.timers = options.timers ?? realTimers;
@@ -150,6 +157,16 @@ export class Session {
         problem: new EarshotError(
           'conflict',
           `Subscription ${id} exists; unsubscribe first`,
+        ).toProblem(),
+      });
+    }
+    if (this.subscriptions.size >= this.maxSubscriptions) {
+      return this.send({
+        type: 'error',
+        id,
+        problem: new EarshotError(
+          'rate_limited',
+          `A connection holds at most ${this.maxSubscriptions} subscriptions; unsubscribe one first`,
         ).toProblem(),
       });
     }
