@@ -497,7 +497,7 @@ for (const kind of DATABASE_KINDS) {
           entries.find((e) => e.event === 'access_refused' && e.target?.includes('actions')),
         ).toMatchObject({
           target: 'POST /api/v1/calls/:callId/actions',
-          detail: { status: 403, needed: 'act:END_CALL' },
+          detail: { status: 403, needed: 'act:END_CALL', callId: 'audit-1' },
         });
         expect(entries.find((e) => e.event === 'supervisor_action')).toMatchObject({
           actorName: 'auditor',

@@ -163,12 +163,19 @@ export class Access {
     const presented =
       request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined;
     if (error.kind === 'unauthorized' && !presented) return;
+    // The target is the route, so that refusals group by what was tried; the call, if the
+    // route names one, goes in the detail, so that an admin can see which call was probed.
+    const callId = (request.params as { callId?: unknown } | undefined)?.callId;
     // The refusal stands even if the log cannot be written.
     await this.audit({
       event: 'access_refused',
       ...(principal ? { actor: principal } : {}),
       target: `${request.method} ${request.routeOptions.url ?? request.url}`,
-      detail: { status: error.status, ...(needed ? { needed } : {}) },
+      detail: {
+        status: error.status,
+        ...(needed ? { needed } : {}),
+        ...(typeof callId === 'string' ? { callId: callId.slice(0, 200) } : {}),
+      },
       ip: request.ip,
     });
   }
