@@ -68,7 +68,8 @@ export const OPTIONS = {
   maxBodyBytes: {
     flag: '--max-body-bytes',
     env: 'EARSHOT_MAX_BODY_BYTES',
-    description: 'Largest request body or WebSocket frame accepted; larger ones get 413',
+    description:
+      'Largest request body (larger: 413) or WebSocket frame (larger: the socket closes with 1009) accepted',
     schema: z.coerce
       .number()
       .int()
@@ -152,7 +153,7 @@ export const OPTIONS = {
     flag: '--allowed-origins',
     env: 'EARSHOT_ALLOWED_ORIGINS',
     description:
-      "Comma-separated browser origins allowed on the realtime socket besides the server's own",
+      "Comma-separated browser origins allowed besides the server's own, on the realtime socket and for session-cookie requests that change something (not GET, HEAD or OPTIONS); * allows any",
     schema: z
       .string()
       .default('')

@@ -38,6 +38,8 @@ describe('http app', () => {
         '/keys',
         '/keys/{id}',
         '/metrics',
+        '/openapi.json',
+        '/realtime',
         '/session',
         '/session/password',
         '/users',

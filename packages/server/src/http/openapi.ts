@@ -304,6 +304,27 @@ export function openApiDocument() {
           responses: { '101': { description: 'Switching protocols' }, ...errors(401, 403) },
         },
       },
+      '/realtime': {
+        get: {
+          summary:
+            'The supervisors’ WebSocket: subscribe to calls and the wallboard; frames are JSON messages, answered by snapshots, deltas and error frames',
+          description:
+            'Authenticate with the session cookie or a key on the upgrade, or with a hello frame carrying a key within 5 s. A browser’s Origin must be the server’s own or in --allowed-origins (403). The socket is closed with 4401 when its credentials are revoked (on any server sharing the database) or expire, with 4400 after a malformed frame and with 4408 when it cannot keep up.',
+          security: monitorAuth,
+          responses: { '101': { description: 'Switching protocols' }, ...errors(401, 403) },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This OpenAPI 3.1 document',
+          responses: {
+            '200': {
+              description: 'The document',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+          },
+        },
+      },
       '/campaigns': {
         get: {
           summary: 'List campaigns (a supervisor or viewer: their own)',
