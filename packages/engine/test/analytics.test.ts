@@ -1,11 +1,13 @@
 // The analytics on six realistic calls: sentiment of labelled lines, phases reached in order,
 // objectives completed, which coaching rules fire and which must not, and the ranking of the
 // conversion model.
-import type { Campaign, IngestEvent } from '@earshot/protocol';
+import type { CallSnapshot, Campaign, IngestEvent } from '@earshot/protocol';
 import { describe, expect, it } from 'vitest';
 import { applyEvents, startCall, tick, type CallState, type EngineContext } from '../src/index.ts';
 import { scoreText, summarizeSentiment } from '../src/analytics/sentiment.ts';
 import { computeMetrics, type MetricInputs } from '../src/analytics/metrics.ts';
+import { COACHING_RULES } from '../src/analytics/coaching.ts';
+import { suggestNextActions } from '../src/analytics/next-actions.ts';
 import { emptySignals, onAudio, recentAgentShare } from '../src/analytics/signals.ts';
 import { CONVERSATIONS, type Conversation } from './fixtures/conversations.ts';
 
@@ -275,4 +277,28 @@ describe('recent talk share', () => {
     expect(closing.recent).not.toBe(next.recent);
     expect(closing.recent.at(-1)).toBe(next.recentOpen);
   });
+});
+
+describe('next actions and coaching agree on a close', () => {
+  const snapshotWith = (phase: string, status: 'pending' | 'active' | 'completed') =>
+    ({
+      callPhases: [{ phase, status, order: 0 }],
+      callObjectives: [],
+    }) as unknown as CallSnapshot;
+  const signals = { ...emptySignals(), buyingSignals: 3 };
+  const immediate = (snapshot: CallSnapshot) =>
+    suggestNextActions(signals, snapshot, { phases: [], objectives: [] })[0]!.action;
+  const commitmentRule = COACHING_RULES.find((rule) => rule.title === 'Ask for the commitment')!;
+  const coached = (snapshot: CallSnapshot) =>
+    commitmentRule.applies({ signals, snapshot } as never) !== undefined;
+
+  it.each(['Close', 'Closing', 'Wrap-up', 'Book the visit', 'Agree next steps'])(
+    'a reached "%s" phase stops both asking for the commitment',
+    (phase) => {
+      expect(immediate(snapshotWith(phase, 'active'))).not.toBe('Ask for the commitment');
+      expect(coached(snapshotWith(phase, 'completed'))).toBe(false);
+      expect(immediate(snapshotWith(phase, 'pending'))).toBe('Ask for the commitment');
+      expect(coached(snapshotWith(phase, 'pending'))).toBe(true);
+    },
+  );
 });

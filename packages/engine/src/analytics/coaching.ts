@@ -36,6 +36,15 @@ function phaseReached(snapshot: CallSnapshot, pattern: RegExp): boolean {
   );
 }
 
+/**
+ * Whether the call has reached a close: a phase named for one (close, closing, book, next
+ * step, wrap) that is active or completed. The coaching rule and the next actions ask the
+ * same question, so a script's "Closing" or "Wrap-up" counts for both.
+ */
+export function closeReached(snapshot: CallSnapshot): boolean {
+  return phaseReached(snapshot, CLOSE_NAMES);
+}
+
 export const COACHING_RULES: readonly CoachingRule[] = [
   {
     title: 'Let the customer talk',
@@ -135,7 +144,7 @@ export const COACHING_RULES: readonly CoachingRule[] = [
     type: 'suggestion',
     priority: 7,
     applies: ({ signals, snapshot }) =>
-      signals.buyingSignals >= 2 && !phaseReached(snapshot, CLOSE_NAMES)
+      signals.buyingSignals >= 2 && !closeReached(snapshot)
         ? `The customer has shown interest ${signals.buyingSignals} times. Move to the close.`
         : undefined,
   },

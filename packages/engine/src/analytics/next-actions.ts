@@ -2,6 +2,7 @@
 // chosen from the call's phase, objectives and signals and replaced as the call moves on.
 // docs/analytics.md#next-actions lists the choices in order of precedence.
 import type { CallSnapshot, CampaignScript, NextActionPriority } from '@earshot/protocol';
+import { closeReached } from './coaching.ts';
 import { lastLines, type ConversationSignals } from './signals.ts';
 
 export interface Suggestion {
@@ -23,10 +24,7 @@ export function suggestNextActions(
   const openObjective = [...snapshot.callObjectives]
     .sort((a, b) => a.order - b.order)
     .find((o) => o.status === 'in_progress' || o.status === 'pending');
-  const closing = snapshot.callPhases.some(
-    (p) =>
-      /close|book|next step/i.test(p.phase) && p.status !== 'pending' && p.status !== 'skipped',
-  );
+  const closing = closeReached(snapshot);
   const negative = lastLines(signals, 'customer', 2);
 
   let immediate: Suggestion;
