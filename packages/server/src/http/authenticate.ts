@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastif
 import type { ApiKeyStore } from '../auth/api-keys.ts';
 import type { AuditInput, AuditLog } from '../auth/audit-log.ts';
 import { assertCanSee, assertPermission, type Principal } from '../auth/principal.ts';
-import type { RateLimiter } from '../auth/rate-limiter.ts';
+import { RateLimiter } from '../auth/rate-limiter.ts';
 import type { UserStore } from '../auth/users.ts';
 import type { AlsoWrite } from '../store/rows.ts';
 
@@ -57,8 +57,24 @@ export interface GuardOptions {
   duringPasswordChange?: boolean;
 }
 
+/**
+ * Audit entries for refused credentials (a wrong, revoked or expired key or session), per
+ * client address: 30 at once, then one every 2 s. Past that, refusals are still answered 401
+ * but counted rather than written one by one, and the next entry from that address says how
+ * many it stands for. A client looping over bad keys would otherwise grow the append-only log
+ * by one row per request.
+ */
+const REFUSALS_AUDITED = { burst: 30, perSecond: 0.5 };
+const UNRECORDED_ADDRESSES_KEPT = 10_000;
+
 export class Access {
-  constructor(private readonly deps: AccessDependencies) {}
+  private readonly refusalEntries: RateLimiter;
+  /** Refusals not written, by address, since that address's last entry. */
+  private readonly unrecorded = new Map<string, number>();
+
+  constructor(private readonly deps: AccessDependencies) {
+    this.refusalEntries = new RateLimiter(REFUSALS_AUDITED.perSecond, REFUSALS_AUDITED.burst);
+  }
 
   /** The principal behind an API key (a realtime hello frame carries one). */
   verifyKey(token: string, options: { maxAgeMs?: number } = {}): Promise<Principal> {
@@ -155,14 +171,29 @@ export class Access {
     error: unknown,
     principal: Principal | undefined,
     needed: string | undefined,
+    /** Credentials came some other way than the request's headers (a realtime hello frame). */
+    presentedInFrame = false,
   ): Promise<void> {
     if (!(error instanceof EarshotError)) return;
     if (!['unauthorized', 'forbidden', 'not_found'].includes(error.kind)) return;
     // A request with no credentials at all is a signed-out console asking whether it is signed
     // in, or a scanner: not an attempt with anyone's identity, and not worth an entry each.
     const presented =
-      request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined;
+      presentedInFrame ||
+      request.headers.authorization !== undefined ||
+      request.cookies[SESSION_COOKIE] !== undefined;
     if (error.kind === 'unauthorized' && !presented) return;
+    let unrecorded = 0;
+    if (error.kind === 'unauthorized') {
+      if (this.refusalEntries.wait(request.ip) > 0) {
+        if (this.unrecorded.size >= UNRECORDED_ADDRESSES_KEPT) this.unrecorded.clear();
+        this.unrecorded.set(request.ip, (this.unrecorded.get(request.ip) ?? 0) + 1);
+        return;
+      }
+      this.refusalEntries.spend(request.ip);
+      unrecorded = this.unrecorded.get(request.ip) ?? 0;
+      this.unrecorded.delete(request.ip);
+    }
     // The target is the route, so that refusals group by what was tried; the call, if the
     // route names one, goes in the detail, so that an admin can see which call was probed.
     const callId = (request.params as { callId?: unknown } | undefined)?.callId;
@@ -175,6 +206,7 @@ export class Access {
         status: error.status,
         ...(needed ? { needed } : {}),
         ...(typeof callId === 'string' ? { callId: callId.slice(0, 200) } : {}),
+        ...(unrecorded > 0 ? { unrecorded } : {}),
       },
       ip: request.ip,
     });
