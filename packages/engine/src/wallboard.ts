@@ -27,6 +27,20 @@ function maskedPhone(phone: string): string {
   return masked;
 }
 
+/**
+ * The call's own row as supervisors' screens get it: the customer's phone masked as on the
+ * wallboard. The store keeps the number the pipeline sent; no screen shows more of it than the
+ * last four digits, so no screen is sent more.
+ */
+export function callForScreens<T extends { customerPhone: string }>(call: T): T {
+  return { ...call, customerPhone: maskedPhone(call.customerPhone) };
+}
+
+/** The call's snapshot as supervisors' screens get it (callForScreens). */
+export function snapshotForScreens(snapshot: CallSnapshot): CallSnapshot {
+  return { ...snapshot, liveCall: callForScreens(snapshot.liveCall) };
+}
+
 export function wallboardEntry(snapshot: CallSnapshot): WallboardEntry {
   const call = snapshot.liveCall;
   const system = snapshot.callSystemConfig;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   addAdvice,
   applyEvents,
+  callForScreens,
   tick,
   endCall,
   recordSupervisorAction,
@@ -234,7 +235,10 @@ export class CallService implements CallHost {
       const changes: CallChange[] = [];
       for (const { table, doc } of mutations) {
         if (!PUBLISHED_TABLES.has(table)) continue;
-        if (table !== 'liveCalls' || heldCall === undefined) {
+        if (table === 'liveCalls' && heldCall === undefined) {
+          // The phone never changes after the start, so no patch carries it.
+          changes.push({ table, doc: callForScreens(doc as LiveCall) as unknown as Document });
+        } else if (table !== 'liveCalls' || heldCall === undefined) {
           changes.push({ table, doc: doc as unknown as Document });
         } else {
           const patch = diffDocument(table, heldCall, doc as unknown as Document);

@@ -6,6 +6,7 @@
 // message port, in order, and the replica and the hub apply each update in the same task.
 import { Worker } from 'node:worker_threads';
 import {
+  snapshotForScreens,
   wallboardEntry,
   type OutsideAdvice,
   type SupervisorActionInput,
@@ -202,8 +203,10 @@ export class CallThread implements CallHost {
         return this.relayLog(message.line);
       case 'ready':
         this.status = message.status;
+        // Replicas hold the calls as screens get them (the phone masked), as the changes that
+        // keep them current do.
         for (const snapshot of message.snapshots)
-          this.replicas.set(snapshot.liveCall.callId, snapshot);
+          this.replicas.set(snapshot.liveCall.callId, snapshotForScreens(snapshot));
         this.onReady?.();
         return;
       case 'failed':
@@ -221,7 +224,7 @@ export class CallThread implements CallHost {
       return;
     }
     if (update.reset) {
-      this.replicas.set(update.callId, update.reset);
+      this.replicas.set(update.callId, snapshotForScreens(update.reset));
       return;
     }
     let replica = this.replicas.get(update.callId);

@@ -20,6 +20,7 @@ import {
   type WallboardEntry,
   type WallboardFilter,
 } from '@earshot/protocol';
+import { snapshotForScreens } from '@earshot/engine';
 import { stillReadingBack } from '../ingest/call-host.ts';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
@@ -256,7 +257,8 @@ export class Session {
   private snapshotData(topic: Topic): unknown {
     if (topic.kind === 'wallboard')
       return { calls: this.hub.wallboardEntries(topic.filter).filter((e) => this.maySee(e)) };
-    return this.hub.source.callSnapshot(topic.callId);
+    const snapshot = this.hub.source.callSnapshot(topic.callId);
+    return snapshot && snapshotForScreens(snapshot);
   }
 
   /**
