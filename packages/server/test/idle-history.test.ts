@@ -22,7 +22,12 @@ function setup() {
   /** Send passes waiting for the end of the turn: each publish is a turn of its own. */
   const turns: Array<() => void> = [];
   const snapshot = (callId: string) =>
-    emptySnapshot({ _id: `row-${callId}`, callId, status: 'connected' } as unknown as LiveCall);
+    emptySnapshot({
+      _id: `row-${callId}`,
+      callId,
+      status: 'connected',
+      customerPhone: '+44 7700 900123',
+    } as unknown as LiveCall);
   const hub = new Hub(
     bus,
     {

@@ -23,6 +23,7 @@ import { Session, type Sink } from '../src/realtime/session.ts';
 const CALL = {
   _id: 'call-1',
   callId: 'c-1',
+  customerPhone: '+44 7700 900123',
   status: 'connected',
   agentGain: 10,
   currentSpeaker: 'agent',

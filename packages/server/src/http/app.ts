@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
     // A call id may be 200 characters (startCallRequest); fastify's default of 100 refused the
     // paths of calls with longer ids. Longer ones reach the route's own check, which names them.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // The router's own refusals (a path parameter too long, a malformed URL) are problems too.
     frameworkErrors: (error, _request, reply) => sendProblem(reply, asEarshotError(error)),
   });
