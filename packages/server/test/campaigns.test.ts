@@ -1,6 +1,9 @@
 // Campaigns and their scripts over HTTP: create, list, read, update; a call started by
 // campaign name gets the script's phases and objectives.
+import { readFile } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
 import { startTestEarshot, type TestEarshot } from './support/earshot.ts';
 import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
 
@@ -121,3 +124,59 @@ describe('campaign API', () => {
     expect(JSON.stringify(bad.body.errors)).toContain('redaction');
   });
 });
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !postgresAvailable)(`campaign names [${kind}]`, () => {
+    let t: TestEarshot;
+    let manage: Record<string, string>;
+    beforeAll(async () => {
+      t = await startTestEarshot(kind);
+      manage = { authorization: `Bearer ${t.manageKey}` };
+    });
+    afterAll(() => t.cleanup());
+
+    it('lets one of several concurrent creations with the same name through, and names the field for the rest', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          t.request('POST', '/api/v1/campaigns', { ...SALES_CAMPAIGN, name: 'Raced' }, manage),
+        ),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409]);
+      for (const answer of answers.filter((a) => a.status === 409))
+        expect(answer.body.errors).toEqual([{ field: 'name', message: 'Already taken' }]);
+      const listed = await t.request('GET', '/api/v1/campaigns', undefined, manage);
+      const names = (listed.body.campaigns as Array<{ name: string }>).map((c) => c.name);
+      expect(names.filter((name) => name === 'Raced')).toHaveLength(1);
+    });
+
+    it('migrates a database whose campaigns share names: the later ones get a number', async () => {
+      const db = t.earshot.store.database.db;
+      // The state before migration 0008: a plain index, and three campaigns of one name.
+      await db.execute(sql`drop index campaigns_by_name`);
+      await db.execute(sql`create index campaigns_by_name on campaigns (name)`);
+      for (const createdAt of [3, 1, 2])
+        await db.execute(
+          sql`insert into campaigns (name, description, type, status, created_at, updated_at)
+              values ('Twin', '', 'Outbound', 'active', ${createdAt}, ${createdAt})`,
+        );
+      const migration = await readFile(
+        new URL('../drizzle/0008_campaign-names-unique.sql', import.meta.url),
+        'utf8',
+      );
+      for (const statement of migration.split('--> statement-breakpoint'))
+        await db.execute(sql.raw(statement));
+      const rows = (await db.execute(
+        sql`select name, created_at from campaigns where name like 'Twin%' order by created_at`,
+      )) as unknown as { rows?: Array<{ name: string }> } & Array<{ name: string }>;
+      const names = (rows.rows ?? rows).map((row) => row.name);
+      expect(names).toEqual(['Twin', 'Twin (2)', 'Twin (3)']);
+      const again = await t.request(
+        'POST',
+        '/api/v1/campaigns',
+        { ...SALES_CAMPAIGN, name: 'Twin' },
+        manage,
+      );
+      expect(again.status).toBe(409);
+    });
+  });
+}

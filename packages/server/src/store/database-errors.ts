@@ -79,6 +79,14 @@ export function isOutage(error: unknown): boolean {
  * try { await insert(...) } catch (error) { throw toEarshotError(error) }
  * // a check violation on live_calls_agentGain_range → 400 naming field "agentGain"
  */
+
+/** The request field behind each unique index a request can run into. */
+const UNIQUE_FIELDS: Record<string, string> = {
+  campaigns_by_name: 'name',
+  live_calls_by_call_id: 'callId',
+  users_by_username: 'username',
+};
+
 export function toEarshotError(error: unknown): EarshotError {
   if (error instanceof EarshotError) return error;
   if (isUnavailable(error)) {
@@ -116,14 +124,18 @@ export function toEarshotError(error: unknown): EarshotError {
         ],
         cause: error,
       });
-    case '23505':
+    case '23505': {
+      // A unique index that a request's field decides names that field, as a check does.
+      const field = driver.constraint ? UNIQUE_FIELDS[driver.constraint] : undefined;
       return new EarshotError(
         'conflict',
         `Already exists: ${driver.detail ?? driver.constraint ?? ''}`.trim(),
         {
+          ...(field ? { fields: [{ field, message: 'Already taken' }] } : {}),
           cause: error,
         },
       );
+    }
     case '22P02':
       return new EarshotError('validation', driver.message ?? 'Invalid value', { cause: error });
     default:

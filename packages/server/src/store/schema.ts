@@ -116,7 +116,7 @@ export const campaigns = pgTable(
     updatedAt: doublePrecision().notNull(),
   },
   (t) => [
-    index('campaigns_by_name').on(t.name),
+    uniqueIndex('campaigns_by_name').on(t.name),
     index('campaigns_by_status').on(t.status),
     oneOf('campaigns', 'status', t.status, CAMPAIGN_STATUSES),
   ],
