@@ -302,3 +302,18 @@ describe('next actions and coaching agree on a close', () => {
     },
   );
 });
+
+describe('next actions without objectives', () => {
+  it('suggests a follow-up call for a script without objectives, saying so', () => {
+    const snapshot = { callPhases: [], callObjectives: [] } as unknown as CallSnapshot;
+    const followUp = suggestNextActions(emptySignals(), snapshot, {
+      phases: [],
+      objectives: [],
+    })[2]!;
+    expect(followUp).toEqual({
+      priority: 'follow-up',
+      action: 'Schedule a follow-up call',
+      reason: 'The script sets no objectives to confirm',
+    });
+  });
+});

@@ -244,7 +244,7 @@ async function keys(
       console.log(`revoked ${info.id} (${info.name})`);
       return 0;
     }
-    console.error(`earshot: keys needs create, list or revoke <id>\n\n${USAGE}`);
+    console.error(`earshot: keys needs create, list or revoke <id or prefix>\n\n${USAGE}`);
     return 2;
   } catch (error) {
     if (error instanceof EarshotError) {

@@ -43,6 +43,10 @@ describe('earshot keys', () => {
 
     store = await openStore({ kind: 'pglite', dataDir: dir });
     await expect(new ApiKeyStore(store.database).verify(key)).rejects.toThrow(/revoked/);
+    // Something id-shaped that is no UUID is looked up as a prefix: not found, not a database error.
+    await expect(new ApiKeyStore(store.database).revoke('0'.repeat(36))).rejects.toMatchObject({
+      kind: 'not_found',
+    });
     await store.close();
   });
 

@@ -86,7 +86,10 @@ export function suggestNextActions(
       : {
           priority: 'follow-up',
           action: 'Schedule a follow-up call',
-          reason: `${snapshot.callObjectives.length - completed} objective(s) still open`,
+          reason:
+            snapshot.callObjectives.length === 0
+              ? 'The script sets no objectives to confirm'
+              : `${snapshot.callObjectives.length - completed} objective(s) still open`,
         };
   return [immediate, next, followUp];
 }

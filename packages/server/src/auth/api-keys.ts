@@ -27,6 +27,8 @@ function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class ApiKeyStore {
   private readonly cache = new Map<string, VerifiedKey>();
   /**
@@ -119,7 +121,9 @@ export class ApiKeyStore {
 
   /** `also` commits with the revocation (its audit entry). */
   async revoke(idOrPrefix: string, also?: AlsoWrite<ApiKeyInfo>): Promise<ApiKeyInfo> {
-    const column = /^[0-9a-f-]{36}$/.test(idOrPrefix) ? apiKeys._id : apiKeys.prefix;
+    // Only a well-formed UUID is compared with the id column: anything else there is a
+    // database error, not a 404 (36 dashes and hex digits in the wrong places, say).
+    const column = UUID.test(idOrPrefix) ? apiKeys._id : apiKeys.prefix;
     const info = await writeWith(
       this.database,
       async (db) => {
