@@ -414,7 +414,12 @@ async function simulate(flags: {
     onError: (message) => errors.push(message),
   });
   const began = Date.now();
-  await simulator.start();
+  try {
+    await simulator.start();
+  } catch (error) {
+    console.error(`earshot: simulate: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
   const progress = setInterval(() => {
     const t = simulator.totals;
     console.error(
@@ -428,6 +433,7 @@ async function simulate(flags: {
   console.log(
     JSON.stringify({
       calls: t.calls,
+      failed: t.failed,
       sent: t.sent,
       acknowledged: t.acknowledged,
       refused: t.refused,
@@ -436,7 +442,7 @@ async function simulate(flags: {
     }),
   );
   for (const message of errors.slice(0, 10)) console.error(`  error: ${message}`);
-  return lost > 0 || t.refused > 0 ? 1 : 0;
+  return lost > 0 || t.refused > 0 || t.failed > 0 ? 1 : 0;
 }
 
 async function serve(config: Config): Promise<number> {

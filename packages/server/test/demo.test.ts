@@ -151,7 +151,39 @@ describe('earshot simulate (the load CLI)', () => {
           '--duration',
           '1',
         ]),
-      ).rejects.toThrow(/exited with 1/);
+      ).rejects.toThrow(/exited with 1:\s*earshot: simulate: creating campaign .*HTTP 401/);
+    } finally {
+      await earshot.close();
+    }
+  });
+
+  it('exits non-zero, counting them, when the server refuses to start its calls', async () => {
+    const earshot = await createEarshot(
+      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const url = await earshot.listen();
+      // Campaigns can be created with this key, calls cannot be started.
+      const key = (await earshot.keys.create({ name: 'manage only', scopes: ['manage'] })).key;
+      const failure = await runCli([
+        'simulate',
+        '--url',
+        url,
+        '--key',
+        key,
+        '--calls',
+        '1',
+        '--duration',
+        '1',
+      ]).then(
+        () => '',
+        (error: Error) => error.message,
+      );
+      expect(failure).toMatch(/exited with 1/);
+      const report = JSON.parse(/^\{"calls".*$/m.exec(failure)![0]) as Record<string, number>;
+      expect(report.refused).toBeGreaterThan(0);
+      expect(report.sent).toBe(0);
     } finally {
       await earshot.close();
     }

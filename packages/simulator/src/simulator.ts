@@ -18,8 +18,10 @@ export interface SimulatorOptions {
 }
 
 export class Simulator {
-  readonly totals: PlayStats & { calls: number } = {
+  /** `failed`: calls that could not be played at all (their start refused, say). */
+  readonly totals: PlayStats & { calls: number; failed: number } = {
     calls: 0,
+    failed: 0,
     sent: 0,
     acknowledged: 0,
     refused: 0,
@@ -80,6 +82,7 @@ export class Simulator {
               this.totals.acknowledged += stats.acknowledged;
               this.totals.refused += stats.refused;
             } catch (error) {
+              this.totals.failed++;
               this.options.onError?.(
                 `${plan.start.callId}: ${error instanceof Error ? error.message : String(error)}`,
               );
