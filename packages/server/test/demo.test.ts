@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
-import { createEarshot } from '../src/server.ts';
+import { createEarshot, type Earshot } from '../src/server.ts';
 import { runCli, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { NEW_PASSWORD, sessionCookie, signIn } from './support/users.ts';
 
@@ -100,19 +100,26 @@ describe('the live demo (npm start)', () => {
 });
 
 describe('earshot simulate (the load CLI)', () => {
-  it('plays calls against a server and reports every event sent as acknowledged', async () => {
+  /** Runs `test` against a server of its own on the embedded database. */
+  async function withServer(test: (url: string, earshot: Earshot) => Promise<void>) {
     const earshot = await createEarshot(
       loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
       pino({ level: 'silent' }),
     );
     try {
-      const url = await earshot.listen();
+      await test(await earshot.listen(), earshot);
+    } finally {
+      await earshot.close();
+    }
+  }
+  const simulate = (url: string, key: string, ...more: string[]) =>
+    runCli(['simulate', '--url', url, '--key', key, '--calls', '1', '--duration', '1', ...more]);
+
+  it('plays calls against a server and reports every event sent as acknowledged', () =>
+    withServer(async (url, earshot) => {
       const key = (await earshot.keys.create({ name: 'load', scopes: ['ingest', 'manage'] })).key;
-      const output = await runCli([
-        'simulate',
-        '--url',
+      const output = await simulate(
         url,
-        '--key',
         key,
         '--calls',
         '3',
@@ -122,61 +129,25 @@ describe('earshot simulate (the load CLI)', () => {
         '8',
         '--seed',
         '5',
-      ]);
+      );
       const report = JSON.parse(output.trim().split('\n').at(-1)!);
       expect(report.sent).toBeGreaterThan(0);
-      expect(report).toMatchObject({ acknowledged: report.sent, lost: 0, refused: 0 });
+      expect(report).toMatchObject({ acknowledged: report.sent, lost: 0, refused: 0, failed: 0 });
       expect(report.calls).toBeGreaterThanOrEqual(3);
-    } finally {
-      await earshot.close();
-    }
-  });
+    }));
 
-  it('exits non-zero when the server refuses what it sends', async () => {
-    const earshot = await createEarshot(
-      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
-      pino({ level: 'silent' }),
-    );
-    try {
-      const url = await earshot.listen();
+  it('exits non-zero when the server refuses what it sends', () =>
+    withServer(async (url) => {
       await expect(
-        runCli([
-          'simulate',
-          '--url',
-          url,
-          '--key',
-          'esk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
-          '--calls',
-          '1',
-          '--duration',
-          '1',
-        ]),
+        simulate(url, 'esk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'),
       ).rejects.toThrow(/exited with 1:\s*earshot: simulate: creating campaign .*HTTP 401/);
-    } finally {
-      await earshot.close();
-    }
-  });
+    }));
 
-  it('exits non-zero, counting them, when the server refuses to start its calls', async () => {
-    const earshot = await createEarshot(
-      loadConfig({ 'data-dir': 'memory://', port: '0' }, {}),
-      pino({ level: 'silent' }),
-    );
-    try {
-      const url = await earshot.listen();
+  it('exits non-zero, counting them, when the server refuses to start its calls', () =>
+    withServer(async (url, earshot) => {
       // Campaigns can be created with this key, calls cannot be started.
       const key = (await earshot.keys.create({ name: 'manage only', scopes: ['manage'] })).key;
-      const failure = await runCli([
-        'simulate',
-        '--url',
-        url,
-        '--key',
-        key,
-        '--calls',
-        '1',
-        '--duration',
-        '1',
-      ]).then(
+      const failure = await simulate(url, key).then(
         () => '',
         (error: Error) => error.message,
       );
@@ -184,8 +155,5 @@ describe('earshot simulate (the load CLI)', () => {
       const report = JSON.parse(/^\{"calls".*$/m.exec(failure)![0]) as Record<string, number>;
       expect(report.refused).toBeGreaterThan(0);
       expect(report.sent).toBe(0);
-    } finally {
-      await earshot.close();
-    }
-  });
+    }));
 });

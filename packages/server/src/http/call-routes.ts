@@ -73,7 +73,7 @@ export function callRoutes({
         ],
       },
       (socket: WebSocket, request) => {
-        const { callId } = callParams.parse(request.params);
+        const { callId } = request.params as { callId: string }; // checked before the upgrade
         let replies = Promise.resolve();
         let resumeTimer: NodeJS.Timeout | undefined;
         const held: RawData[] = [];
