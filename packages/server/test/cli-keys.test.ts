@@ -43,6 +43,12 @@ describe('earshot keys', () => {
 
     store = await openStore({ kind: 'pglite', dataDir: dir });
     await expect(new ApiKeyStore(store.database).verify(key)).rejects.toThrow(/revoked/);
+    // Revoking it again changes nothing: it keeps the time of its first revocation.
+    const [revoked] = await store.database.db.select().from(apiKeys);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await new ApiKeyStore(store.database).revoke(row!._id);
+    expect(revoked!.revokedAt).toBeGreaterThan(0);
+    expect(again.revokedAt).toBe(revoked!.revokedAt);
     // Something id-shaped that is no UUID is looked up as a prefix: not found, not a database error.
     await expect(new ApiKeyStore(store.database).revoke('0'.repeat(36))).rejects.toMatchObject({
       kind: 'not_found',

@@ -5,7 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { API_KEY_SCOPES, EarshotError, type ApiKeyInfo, type ApiKeyScope } from '@earshot/protocol';
 import { keyPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '../store/index.ts';
 import { insertMany, query, writeWith, type AlsoWrite } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
@@ -130,7 +130,8 @@ export class ApiKeyStore {
         const [row] = await query(() =>
           db
             .update(apiKeys)
-            .set({ revokedAt: this.clock() })
+            // A key revoked twice keeps the time of its first revocation.
+            .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${this.clock()})` })
             .where(eq(column, idOrPrefix))
             .returning(),
         );
