@@ -235,11 +235,11 @@ export class CallService implements CallHost {
       const changes: CallChange[] = [];
       for (const { table, doc } of mutations) {
         if (!PUBLISHED_TABLES.has(table)) continue;
-        if (table === 'liveCalls' && heldCall === undefined) {
+        if (table !== 'liveCalls') {
+          changes.push({ table, doc: doc as unknown as Document });
+        } else if (heldCall === undefined) {
           // The phone never changes after the start, so no patch carries it.
           changes.push({ table, doc: callForScreens(doc as LiveCall) as unknown as Document });
-        } else if (table !== 'liveCalls' || heldCall === undefined) {
-          changes.push({ table, doc: doc as unknown as Document });
         } else {
           const patch = diffDocument(table, heldCall, doc as unknown as Document);
           if (patch) changes.push(patch);
