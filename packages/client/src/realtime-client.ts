@@ -227,11 +227,14 @@ export class RealtimeClient {
         if (!subscription) return;
         subscription.handlers.onError?.(message.problem);
         // 503: the server cannot answer yet (a restarted server still reading an ended call
-        // back). The subscription is asked for again a second or so later, with jitter, until
-        // a snapshot or another answer comes; a reconnect asks for it anyway.
-        if (message.problem.status === 503) {
+        // back); 429 with retryAfter: this connection sent too many messages. The subscription
+        // is asked for again once the wait is over (a second or so for a 503), with jitter,
+        // until a snapshot or another answer comes; a reconnect asks for it anyway. A 429
+        // without retryAfter (too many subscriptions) would only be refused again.
+        const { status, retryAfter } = message.problem;
+        if (status === 503 || (status === 429 && retryAfter !== undefined)) {
           const socket = this.socket;
-          const delay = 1_000 * (0.5 + (this.options.random ?? Math.random)());
+          const delay = 1_000 * (retryAfter ?? 1) * (0.5 + (this.options.random ?? Math.random)());
           (this.options.setTimeout ?? setTimeout)(() => {
             if (this.socket === socket && this.ready && this.subscriptions.has(subscription.id))
               this.sendSubscribe(subscription);

@@ -59,6 +59,25 @@ it('asks again for a subscription refused with 503, and stops once a snapshot co
   expect(server.timers).toHaveLength(0);
 });
 
+it('asks again once a 429 says when, but not after a 429 that says nothing', () => {
+  const server = connected();
+  const handlers = { onSnapshot: () => undefined, onDelta: () => undefined };
+  const limited = server.client.subscribe({ kind: 'call', callId: 'busy' }, handlers);
+  const slowDown = new EarshotError('rate_limited', 'Too many messages', { retryAfter: 3 });
+  server.receive({ type: 'error', id: limited.id, problem: slowDown.toProblem() });
+  expect(server.timers.map((timer) => timer.ms)).toEqual([3_000]);
+  server.runTimers();
+  expect(server.subscribes()).toHaveLength(2);
+
+  const capped = server.client.subscribe({ kind: 'call', callId: 'one-too-many' }, handlers);
+  server.receive({
+    type: 'error',
+    id: capped.id,
+    problem: new EarshotError('rate_limited', 'At most 100 subscriptions').toProblem(),
+  });
+  expect(server.timers).toHaveLength(0);
+});
+
 it('does not ask again after a 404, nor for a subscription dropped meanwhile', () => {
   const server = connected();
   const handlers = { onSnapshot: () => undefined, onDelta: () => undefined };

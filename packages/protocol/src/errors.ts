@@ -30,6 +30,8 @@ export const problemSchema = z.object({
   detail: z.string(),
   kind: z.enum(Object.keys(ERROR_KINDS) as [ErrorKind, ...ErrorKind[]]),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  /** Seconds to wait before trying again (429 and 503 that say when); HTTP also sends Retry-After. */
+  retryAfter: z.number().int().nonnegative().optional(),
 });
 /** The JSON body of every error response (Content-Type: application/problem+json). */
 export type Problem = z.infer<typeof problemSchema>;
@@ -80,6 +82,7 @@ export class EarshotError extends Error {
       detail: this.message,
       kind: this.kind,
       ...(this.fields.length > 0 ? { errors: this.fields } : {}),
+      ...(this.retryAfter !== undefined ? { retryAfter: this.retryAfter } : {}),
     };
   }
 }

@@ -243,6 +243,39 @@ describe('session send queue', () => {
     expect(frames.some((f) => f.type === 'snapshot' && f.id === 'c')).toBe(true);
   });
 
+  it('answers messages beyond the rate with a 429 saying when, and acts on none of them', () => {
+    const hub = new Hub(new InProcessBus(), {
+      callSnapshot: () => SNAPSHOT,
+      wallboardEntries: () => [],
+    });
+    const { frames, sink } = recordingSink();
+    let now = 0;
+    const session = new Session(hub, sink, {
+      messagesPerSecond: 2,
+      messageBurst: 3,
+      clock: () => now,
+    });
+    const subscribe = (id: string) =>
+      session.handle({ type: 'subscribe', id, topic: { kind: 'call', callId: 'c-1' } });
+    subscribe('a');
+    session.handle({ type: 'unsubscribe', id: 'a' });
+    subscribe('b');
+    subscribe('c'); // the fourth message in the same instant
+    session.handle({ type: 'ping' });
+    const snapshots = () =>
+      frames.filter((f) => f.type === 'snapshot').map((f) => f.type === 'snapshot' && f.id);
+    expect(snapshots()).toEqual(['a', 'b']);
+    expect(frames.filter((f) => f.type === 'error')).toEqual([
+      { type: 'error', id: 'c', problem: expect.objectContaining({ status: 429, retryAfter: 1 }) },
+      { type: 'error', problem: expect.objectContaining({ status: 429, retryAfter: 1 }) },
+    ]);
+    expect(frames.some((f) => f.type === 'pong')).toBe(false);
+    expect(hub.followedCalls).toBe(1); // 'c' was not subscribed
+    now += 500; // one token back at 2 a second
+    subscribe('c');
+    expect(snapshots()).toEqual(['a', 'b', 'c']);
+  });
+
   it('folds patches of a row queued behind a blocked socket into one change', () => {
     const { frames, timers, publish, block } = setup();
     expect(frames.map((f) => f.type)).toEqual(['snapshot', 'presence']);

@@ -24,6 +24,7 @@ import { snapshotForScreens } from '@earshot/engine';
 import { stillReadingBack } from '../ingest/call-host.ts';
 import type { Timers } from '../jobs/service.ts';
 import { realTimers } from '../jobs/service.ts';
+import { RateLimiter } from '../auth/rate-limiter.ts';
 import { matchesFilter, type Hub, type LogEntry, type RowChange, type TopicChange } from './hub.ts';
 
 /** What a session needs of its socket: the transport stays thin and replaceable in tests. */
@@ -48,6 +49,14 @@ export interface SessionOptions {
    * call); the cap keeps one connection from making every change cost it thousands of queues.
    */
   maxSubscriptions?: number;
+  /**
+   * Client messages a connection may send per second, and in one burst (10 and 50). Each
+   * subscribe costs a snapshot and each unsubscribe a presence announcement to every follower
+   * of the call: a client looping over them would make the server work for nothing. Messages
+   * beyond the limit are answered with a 429 `error` saying when to try again, and not acted on.
+   */
+  messagesPerSecond?: number;
+  messageBurst?: number;
   /** Above this many unsent bytes the socket counts as blocked and sending pauses. */
   highWaterBytes?: number;
   /** A connection blocked this long with changes waiting is closed. */
@@ -102,6 +111,7 @@ export class Session {
   private readonly maxBlockedMs: number;
   private readonly timers: Timers;
   private readonly clock: () => number;
+  private readonly messages: RateLimiter;
 
   constructor(
     private readonly hub: Hub,
@@ -119,6 +129,11 @@ export class Session {
     this.maxBlockedMs = options.maxBlockedMs ?? 10_000;
     this.timers = options.timers ?? realTimers;
     this.clock = options.clock ?? Date.now;
+    this.messages = new RateLimiter(
+      options.messagesPerSecond ?? 10,
+      options.messageBurst ?? 50,
+      this.clock,
+    );
     hub.add(this);
   }
 
@@ -137,6 +152,16 @@ export class Session {
 
   /** Handles one parsed client message (hello is the transport's business). */
   handle(message: ClientMessage): void {
+    const retryAfter = this.messages.wait('messages');
+    if (retryAfter > 0) {
+      const problem = new EarshotError(
+        'rate_limited',
+        `Too many messages on this connection; wait ${retryAfter} s`,
+        { retryAfter },
+      ).toProblem();
+      return this.send({ type: 'error', ...('id' in message ? { id: message.id } : {}), problem });
+    }
+    this.messages.spend('messages');
     switch (message.type) {
       case 'subscribe':
         return this.subscribe(message.id, message.topic, message.resumeFrom);
