@@ -147,6 +147,31 @@ for (const kind of DATABASE_KINDS) {
       );
     });
 
+    it('takes a callId again once its live rows have expired, and rolls it up as another call', async () => {
+      // lifecycle-1 was ended and swept by the test before: its roll-up stays.
+      const first = await t.earshot.store.analytics.findByCallId('lifecycle-1');
+      expect(first).toBeDefined();
+      const again = startRequest('lifecycle-1', {
+        startTime: new Date(t.clock.now).toISOString(),
+      });
+      expect((await t.request('POST', '/api/v1/calls', again)).status).toBe(201);
+      t.clock.advance(45_000);
+      const ended = await t.request('POST', '/api/v1/calls/lifecycle-1/end', {
+        reason: 'completed',
+      });
+      expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+      const rollups = await t.earshot.store.database.db
+        .select()
+        .from(schema.callAnalytics)
+        .where(eq(schema.callAnalytics.callId, 'lifecycle-1'));
+      expect(rollups.map((r) => r.durationSeconds).sort((a, b) => a - b)).toEqual([45, 120]);
+      const latest = await t.earshot.store.analytics.findByCallId('lifecycle-1');
+      expect(latest).toMatchObject({ durationSeconds: 45, transcriptChunks: 0 });
+      expect(latest!._id).not.toBe(first!._id);
+      // The archive read by callId is the latest call's (this one said nothing).
+      expect(await t.earshot.store.analytics.archivedTranscript('lifecycle-1')).toEqual([]);
+    });
+
     it('leaves exactly the same rows when every request is sent twice and transcripts are shuffled', async () => {
       // The metrics pass runs on real timers: a pass that ticks one call and not the other
       // would make them differ for a reason this test is not about.

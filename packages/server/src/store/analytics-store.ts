@@ -36,19 +36,31 @@ export class AnalyticsStore {
     );
   }
 
+  /**
+   * The roll-up of the latest call with this callId. A callId may be used again once the first
+   * call's live rows have expired; each call keeps its own roll-up.
+   */
   async findByCallId(callId: string): Promise<CallAnalytics | undefined> {
     const [row] = await query(() =>
-      this.db.select().from(callAnalytics).where(eq(callAnalytics.callId, callId)),
+      this.db
+        .select()
+        .from(callAnalytics)
+        .where(eq(callAnalytics.callId, callId))
+        .orderBy(desc(callAnalytics.endedAt), desc(callAnalytics.createdAt))
+        .limit(1),
     );
     return row && toDocument(row);
   }
 
+  /** The archived final transcript of the latest call with this callId, in order. */
   async archivedTranscript(callId: string): Promise<TranscriptArchive[]> {
+    const latest = await this.findByCallId(callId);
+    if (!latest) return [];
     const rows = await query(() =>
       this.db
         .select()
         .from(transcriptArchive)
-        .where(eq(transcriptArchive.callId, callId))
+        .where(eq(transcriptArchive.callAnalyticsId, latest._id))
         .orderBy(asc(transcriptArchive.order)),
     );
     return rows.map(toDocument);

@@ -576,7 +576,10 @@ export const callAnalytics = pgTable(
     createdAt: doublePrecision().notNull(),
   },
   (t) => [
-    uniqueIndex('call_analytics_by_call_id').on(t.callId),
+    // One roll-up per live call document. A callId may come back once the first call's live
+    // rows have expired (another call, docs/api.md), so it alone identifies no roll-up.
+    uniqueIndex('call_analytics_by_live_call').on(t.liveCallId),
+    index('call_analytics_by_call_id').on(t.callId, t.endedAt),
     index('call_analytics_by_agent').on(t.agentName, t.endedAt),
     index('call_analytics_by_campaign').on(t.campaignId, t.endedAt),
     index('call_analytics_by_ended_at').on(t.endedAt),
