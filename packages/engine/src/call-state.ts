@@ -436,6 +436,8 @@ export function restoreCall(
   seen: SeenEvents,
   startHashValue: string,
   campaign?: Pick<Campaign, 'redaction'>,
+  /** When the call last sent an event, if the store knows; else its row's last change. */
+  lastEventAt?: number,
 ): CallState {
   const { liveTranscripts, ...fields } = snapshot;
   const transcripts = RowList.from(liveTranscripts);
@@ -445,7 +447,7 @@ export function restoreCall(
     script: script ?? EMPTY_SCRIPT,
     seen,
     startHash: startHashValue,
-    lastEventAt: snapshot.liveCall.updatedAt,
+    lastEventAt: lastEventAt ?? snapshot.liveCall.updatedAt,
     costAccruedAt: snapshot.callSystemConfig?.updatedAt ?? snapshot.liveCall.createdAt,
     signals: emptySignals(),
     nextActionIds: {},

@@ -604,6 +604,11 @@ export function endCall(
   state: CallState,
   reason: EndReason,
   ctx: EngineContext,
+  /**
+   * When the call ended, if before now: a call ended as stale ended when it last sent
+   * something, not when the sweep noticed (its duration, cost and last phase stop there).
+   */
+  endedAt: number = ctx.now,
 ): { state: CallState; mutations: Mutation[]; alreadyEnded: boolean } {
   const call = state.snapshot.liveCall;
   if (call.status === 'ended') {
@@ -619,12 +624,13 @@ export function endCall(
     );
   }
   const draft = new Draft(state);
-  const clock = clockAt(call, ctx.now);
+  const at = Math.min(ctx.now, Math.max(endedAt, Date.parse(call.startTime) || endedAt));
+  const clock = clockAt(call, at);
 
   const phases = draft.writable('callPhases');
   phases.forEach((phase, i) => {
     if (phase.status !== 'active') return;
-    const seconds = callSeconds(call.startTime, ctx.now) - clockSeconds(phase.startTime);
+    const seconds = Math.max(0, callSeconds(call.startTime, at) - clockSeconds(phase.startTime));
     phases[i] = {
       ...phase,
       status: 'completed',
@@ -645,13 +651,13 @@ export function endCall(
   if (draft.systemConfig) {
     const accrued =
       draft.systemConfig.totalCost +
-      (draft.systemConfig.costPerMinute * (ctx.now - draft.costAccruedAt)) / 60_000;
+      (draft.systemConfig.costPerMinute * Math.max(0, at - draft.costAccruedAt)) / 60_000;
     draft.systemConfig = {
       ...draft.systemConfig,
       totalCost: roundCost(accrued),
       updatedAt: ctx.now,
     };
-    draft.costAccruedAt = ctx.now;
+    draft.costAccruedAt = Math.max(at, draft.costAccruedAt);
     draft.mutations.push({ table: 'callSystemConfig', doc: draft.systemConfig });
   }
 
@@ -659,9 +665,9 @@ export function endCall(
   draft.call = {
     ...rest,
     status: 'ended',
-    endedAt: iso(ctx.now),
+    endedAt: iso(at),
     endReason: reason,
-    duration: Math.round(callSeconds(call.startTime, ctx.now)),
+    duration: Math.round(callSeconds(call.startTime, at)),
     updatedAt: ctx.now,
   };
   draft.mutations.push({ table: 'liveCalls', doc: draft.call });

@@ -50,7 +50,10 @@ export function rollUpCall(
       : (100 * labelled.filter((t) => t.sentiment === label).length) / labelled.length;
   const sentiment = snapshot.sentimentAnalysis;
 
-  const metrics = snapshot.livePerformanceMetrics;
+  // Rows the ticker wrote after the end (a call ended as stale, at its last event) describe
+  // silence on a dead line, not the call.
+  const endedAtMs = call.endedAt ? Date.parse(call.endedAt) : ctx.now;
+  const metrics = snapshot.livePerformanceMetrics.filter((m) => m._creationTime <= endedAtMs);
   const last = metrics.at(-1);
   const counts: Partial<Record<SupervisorActionKind, number>> = {};
   for (const action of snapshot.supervisorActions)

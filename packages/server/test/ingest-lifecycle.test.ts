@@ -1,7 +1,7 @@
 // The call lifecycle over HTTP on both databases: start, 200 mixed events, end, roll-up,
 // retention; replays and shuffles leave the same rows.
 import { and, eq } from 'drizzle-orm';
-import type { IngestEvent } from '@earshot/protocol';
+import type { IngestEvent, LivePerformanceMetrics } from '@earshot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../src/store/schema.ts';
 import { callRows, comparable } from './support/call-rows.ts';
@@ -249,15 +249,72 @@ for (const kind of DATABASE_KINDS) {
       expect(forgotten.status).toBe(409);
     });
 
-    it('ends a call that sends nothing for the stale timeout, with reason "stale"', async () => {
-      await t.request('POST', '/api/v1/calls', startRequest('stale-1'));
-      await t.request('POST', '/api/v1/calls/stale-1/events', {
-        events: [{ type: 'status', seq: 1, status: 'ringing' }],
+    it('ends a call that sends nothing for the stale timeout, with reason "stale", as of its last event', async () => {
+      const startedAt = t.clock.now;
+      await t.request(
+        'POST',
+        '/api/v1/calls',
+        startRequest('stale-1', { startTime: new Date(startedAt).toISOString() }),
+      );
+      const health = scriptedEvents(200).find((e) => e.type === 'health')!;
+      const first = await t.request('POST', '/api/v1/calls/stale-1/events', {
+        events: [
+          { type: 'status', seq: 1, status: 'ringing' },
+          { type: 'status', seq: 2, status: 'connected' },
+          { ...health, seq: 3, costPerMinute: 1 },
+        ],
       });
-      t.clock.advance(11 * 60_000);
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      t.clock.advance(60_000);
+      await t.earshot.calls.tickAll();
+      t.clock.advance(2 * 60_000);
+      const last = await t.request('POST', '/api/v1/calls/stale-1/events', {
+        events: [{ ...health, seq: 4, costPerMinute: 1 }],
+      });
+      expect(last.status, JSON.stringify(last.body)).toBe(200);
+      // The line goes dead at 3:00; the ticker goes on writing metrics rows of silence.
+      for (let minute = 0; minute < 11; minute++) {
+        t.clock.advance(60_000);
+        await t.earshot.calls.tickAll();
+      }
       await t.earshot.sweeper.runOnce();
-      const [call] = (await callRows(t.earshot.store, 'stale-1')).liveCalls;
-      expect(call).toMatchObject({ status: 'ended', endReason: 'stale' });
+      const rows = await callRows(t.earshot.store, 'stale-1');
+      expect(rows.liveCalls[0]).toMatchObject({
+        status: 'ended',
+        endReason: 'stale',
+        endedAt: new Date(startedAt + 3 * 60_000).toISOString(),
+        duration: 180,
+      });
+      expect(rows.callSystemConfig[0]!.totalCost).toBeCloseTo(3, 5);
+      const analytics = await t.earshot.store.analytics.findByCallId('stale-1');
+      expect(analytics).toMatchObject({ durationSeconds: 180, totalCost: 3 });
+      // Only the metrics row written while the call was alive (at 1:00) counts.
+      const alive = (rows.livePerformanceMetrics as LivePerformanceMetrics[]).filter(
+        (m) => m._creationTime <= startedAt + 3 * 60_000,
+      );
+      expect(alive).toHaveLength(1);
+      expect(rows.livePerformanceMetrics.length).toBeGreaterThan(1);
+      expect(analytics!.metricAverages!.scriptAdherence).toBeCloseTo(alive[0]!.scriptAdherence, 2);
+    });
+
+    it('ends the other stale calls when one of them cannot be ended', async () => {
+      const startTime = new Date(t.clock.now).toISOString();
+      for (const callId of ['stale-a', 'stale-b'])
+        await t.request('POST', '/api/v1/calls', startRequest(callId, { startTime }));
+      t.clock.advance(11 * 60_000);
+      const calls = t.earshot.calls as unknown as { commit: (...args: unknown[]) => Promise<void> };
+      const commit = calls.commit.bind(calls);
+      let refused = 0;
+      calls.commit = (callId, ...rest) => {
+        if (callId === 'stale-a' && refused++ === 0) return Promise.reject(new Error('refused'));
+        return commit(callId, ...rest);
+      };
+      try {
+        expect(await t.earshot.calls.endStale(10 * 60_000)).toEqual(['stale-b']);
+      } finally {
+        calls.commit = commit;
+      }
+      expect(await t.earshot.calls.endStale(10 * 60_000)).toEqual(['stale-a']);
     });
   });
 }

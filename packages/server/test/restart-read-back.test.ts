@@ -34,11 +34,17 @@ function gated(store: Store): { store: Store; open: () => void } {
 }
 
 /** A new process on the store: its call service, and every update it publishes. */
-async function restart(store: Store) {
+async function restart(store: Store, clock?: () => number) {
   const bus = new InProcessBus();
   const published: CallUpdate[] = [];
   bus.subscribe((update) => published.push(update));
-  const { calls, writer } = await openCallService({ store, bus, logger, flushIntervalMs: 1 });
+  const { calls, writer } = await openCallService({
+    store,
+    bus,
+    logger,
+    flushIntervalMs: 1,
+    ...(clock ? { clock } : {}),
+  });
   writer.start();
   return { calls, writer, published };
 }
@@ -155,5 +161,31 @@ describeEachDatabase('reading calls back at a restart', (store) => {
     await expect(fifth.calls.act('ended-5', NOTE)).rejects.toMatchObject({ kind: 'not_found' });
     await fifth.calls.drain();
     await fifth.writer.stop();
+  });
+  it("keeps a silent call's stale countdown across a restart: metrics ticks are not events", async () => {
+    let now = Date.parse('2026-11-23T10:00:00.000Z');
+    const clock = () => now;
+    // The campaign may be there already, from the test before.
+    await store()
+      .campaigns.create({ ...SALES_CAMPAIGN, createdAt: now, updatedAt: now })
+      .catch((error: unknown) => expect(error).toMatchObject({ kind: 'conflict' }));
+    const first = await restart(store(), clock);
+    await first.calls.start(startRequest('silent-1'));
+    await first.calls.ingest('silent-1', [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ]);
+    for (let minute = 0; minute < 9; minute++) {
+      now += 60_000;
+      await first.calls.tickAll(); // each tick rewrites the call's row (updatedAt)
+    }
+    await first.calls.drain();
+    await first.writer.stop();
+
+    const second = await restart(store(), clock);
+    now += 2 * 60_000; // 11 minutes since the call last sent anything
+    expect(await second.calls.endStale(10 * 60_000)).toEqual(['silent-1']);
+    await second.calls.drain();
+    await second.writer.stop();
   });
 });

@@ -44,6 +44,11 @@ describe.skipIf(!postgresAvailable)('retention sweep across processes [postgres]
     await holder.query(`select pg_advisory_xact_lock(hashtext('retention-sweep'))`);
     expect(await b.calls.sweep(HOUR)).toEqual({ deleted: 0, skipped: true });
     expect((await callRows(b.store, 'kept-1')).liveCalls).toHaveLength(1);
+    // A skipped pass still forgets what is past retention: the holder is deleting it.
+    expect(a.calls.snapshot('kept-1')).toBeDefined();
+    expect(await a.calls.sweep(HOUR)).toEqual({ deleted: 0, skipped: true });
+    expect(a.calls.snapshot('kept-1')).toBeUndefined();
+    expect(a.calls.liveCalls().map((call) => call.callId)).not.toContain('kept-1');
     await holder.query('commit');
     await holder.end();
 

@@ -451,7 +451,7 @@ export class CallService implements CallHost {
     // answered from the log (answerAfterEnd).
     const ended = snapshot.liveCall.status === 'ended';
     const events = await this.options.store.database.db
-      .select({ seq: callEvents.seq, hash: callEvents.hash })
+      .select({ seq: callEvents.seq, hash: callEvents.hash, receivedAt: callEvents.receivedAt })
       .from(callEvents)
       .where(
         ended
@@ -460,14 +460,18 @@ export class CallService implements CallHost {
       );
     const seen = new SeenEvents();
     let start = '';
+    // When the call last sent something: the stale countdown goes on from there. The call's
+    // row is no guide, since the metrics ticker rewrites it every few seconds.
+    let lastEventAt = 0;
     for (const event of events) {
       if (event.seq === START_SEQ) start = event.hash;
       else seen.set(event.seq, event.hash);
+      lastEventAt = Math.max(lastEventAt, event.receivedAt);
     }
     const campaign = snapshot.liveCall.campaignId
       ? await campaignOf(snapshot.liveCall.campaignId)
       : undefined;
-    return restoreCall(snapshot, campaign?.script, seen, start, campaign);
+    return restoreCall(snapshot, campaign?.script, seen, start, campaign, lastEventAt || undefined);
   }
 
   /**
@@ -759,23 +763,38 @@ export class CallService implements CallHost {
     return commits.length;
   }
 
-  /** Ends, with reason "stale", every live call that has sent nothing for `staleAfterMs`. */
+  /**
+   * Ends, with reason "stale", every live call that has sent nothing for `staleAfterMs`, as of
+   * its last event. Each call is checked again just before it is ended: while earlier ones
+   * commit, an event or an end may arrive for it. One call that cannot be ended (the database
+   * refused it) is logged and left for the next pass; the rest are still ended.
+   */
   async endStale(staleAfterMs: number): Promise<string[]> {
-    const now = this.clock();
-    const stale = [...this.calls.entries()]
-      .filter(
-        ([callId, s]) =>
-          s.snapshot.liveCall.status !== 'ended' &&
-          now - s.lastEventAt > staleAfterMs &&
-          !this.reloading.has(callId),
-      )
+    const isStale = (callId: string, state: CallState | undefined): state is CallState =>
+      state !== undefined &&
+      state.snapshot.liveCall.status !== 'ended' &&
+      this.clock() - state.lastEventAt > staleAfterMs &&
+      !this.reloading.has(callId);
+    const candidates = [...this.calls.entries()]
+      .filter(([callId, state]) => isStale(callId, state))
       .map(([callId]) => callId);
-    for (const callId of stale) {
-      const result = endCall(this.get(callId), 'stale', this.context());
-      await this.commit(callId, result.state, result.mutations);
-      this.options.logger.info({ callId }, 'ended stale call');
+    const ended: string[] = [];
+    for (const callId of candidates) {
+      const state = this.calls.get(callId);
+      if (!isStale(callId, state)) continue;
+      try {
+        const result = endCall(state, 'stale', this.context(), state.lastEventAt);
+        await this.commit(callId, result.state, result.mutations);
+        ended.push(callId);
+        this.options.logger.info({ callId }, 'ended stale call');
+      } catch (error) {
+        this.options.logger.warn(
+          { err: error, callId },
+          'could not end stale call; next pass retries',
+        );
+      }
     }
-    return stale;
+    return ended;
   }
 
   /**
@@ -797,9 +816,9 @@ export class CallService implements CallHost {
         )
         .returning({ callId: liveCalls.callId }),
     );
-    if (swept === undefined) return { deleted: 0, skipped: true };
-    // Forget swept calls, including any another process swept that this one still remembers.
-    const gone = new Set(swept.map((row) => row.callId));
+    // Forget swept calls, including any another process swept (or, when this pass was
+    // skipped, is sweeping now) that this one still remembers: they are past retention.
+    const gone = new Set((swept ?? []).map((row) => row.callId));
     for (const [callId, state] of this.calls) {
       const endedAt = state.snapshot.liveCall.endedAt;
       if (endedAt !== undefined && endedAt < cutoff) gone.add(callId);
@@ -818,6 +837,7 @@ export class CallService implements CallHost {
         removed: true,
       });
     }
+    if (swept === undefined) return { deleted: 0, skipped: true };
     return { deleted: swept.length, skipped: false };
   }
 }
