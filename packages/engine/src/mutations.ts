@@ -36,6 +36,8 @@ export interface OutboxRecord {
   liveCallId: string;
   callId: string;
   actionId: string;
+  /** The action's order on its call: the dispatcher sends a call's actions in this order. */
+  actionOrder: number;
   payload: Record<string, unknown>;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;

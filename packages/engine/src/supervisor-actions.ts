@@ -25,6 +25,11 @@ export interface SupervisorActionInput {
   details?: string;
   /** A voice platform is configured: actions on the call go to it through the outbox. */
   deliver?: boolean;
+  /**
+   * The action's id, when the request named one (derived from its Idempotency-Key): an action
+   * the call already holds under this id is that request's, retried, and is not taken again.
+   */
+  id?: string;
 }
 
 function isAnnotation(action: SupervisorActionKind): action is AnnotationAction {
@@ -42,6 +47,18 @@ export function recordSupervisorAction(
   ctx: EngineContext,
 ): { state: CallState; mutations: Mutation[]; action: SupervisorAction } {
   const call = state.snapshot.liveCall;
+  if (input.id !== undefined) {
+    const taken = state.snapshot.supervisorActions.find((a) => a._id === input.id);
+    if (taken) {
+      if (taken.action !== input.action)
+        throw new EarshotError(
+          'conflict',
+          `This Idempotency-Key was used for ${taken.action}, not ${input.action}`,
+          { fields: [{ field: '(idempotency-key)', message: 'Already used for another action' }] },
+        );
+      return { state, mutations: [], action: taken };
+    }
+  }
   const actsOnCall = ACTIONS_ON_CALL.has(input.action);
   if (call.status === 'ended' && actsOnCall) {
     throw new EarshotError('conflict', `Call ${call.callId} has ended`, {
@@ -59,7 +76,7 @@ export function recordSupervisorAction(
   const details =
     input.action === 'BOOKMARK_MOMENT' ? (written ? `${clock} ${written}` : clock) : written;
   const action: SupervisorAction = {
-    _id: ctx.newId(),
+    _id: input.id ?? ctx.newId(),
     _creationTime: ctx.now,
     liveCallId: call._id,
     supervisorId: input.supervisorId,
@@ -100,6 +117,7 @@ export function recordSupervisorAction(
         liveCallId: call._id,
         callId: call.callId,
         actionId: action._id,
+        actionOrder: action.order,
         payload: {
           id: action._id,
           type: action.action,

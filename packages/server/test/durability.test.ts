@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createEarshot } from '../src/server.ts';
 import { openStore, type Store } from '../src/store/index.ts';
-import { callEvents, liveCalls } from '../src/store/schema.ts';
+import { callEvents, liveCalls, outbox, supervisorActions } from '../src/store/schema.ts';
 import {
   createPostgresDatabase,
   DATABASE_KINDS,
@@ -296,4 +296,84 @@ describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => 
       }
     },
   );
+});
+
+describe.skipIf(!postgresAvailable)('a supervisor action refused with 503', () => {
+  it('is taken once when retried with its Idempotency-Key after the database is back', async () => {
+    const database = await createPostgresDatabase();
+    const upstream = new URL(TEST_POSTGRES_URL);
+    const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const config = loadConfig(
+      {
+        'database-url': viaProxy.toString(),
+        'data-dir': 'memory://',
+        // A platform no one answers at: actions on the call get outbox rows.
+        'platform-webhook-url': 'http://127.0.0.1:9/actions',
+        'platform-webhook-secret': 'test-secret-0123456789abcdef',
+      },
+      {},
+    );
+    const earshot = await createEarshot(config, pino({ level: 'silent' }));
+    try {
+      const ingest = (await earshot.keys.create({ name: 'pipeline', scopes: ['ingest'] })).key;
+      const monitor = (await earshot.keys.create({ name: 'Ada', scopes: ['monitor'] })).key;
+      const post = async (url: string, body: unknown, key: string, headers = {}) => {
+        const response = await earshot.app.inject({
+          method: 'POST',
+          url,
+          headers: { authorization: `Bearer ${key}`, ...headers },
+          payload: body as object,
+        });
+        return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+      };
+      expect((await post('/api/v1/calls', startRequest('acted-1'), ingest)).status).toBe(201);
+      const events = [
+        { type: 'status', seq: 1, status: 'ringing' },
+        { type: 'status', seq: 2, status: 'connected' },
+      ];
+      expect((await post('/api/v1/calls/acted-1/events', { events }, ingest)).status).toBe(200);
+
+      const transfer = () =>
+        post(
+          '/api/v1/calls/acted-1/actions',
+          { action: 'TRANSFER_CALL', details: 'billing' },
+          monitor,
+          { 'idempotency-key': 'transfer-once' },
+        );
+      // The supervisor's key is read (and cached) before the outage, so the 503 below comes
+      // from the action's commit, not from checking the key.
+      const note = await post(
+        '/api/v1/calls/acted-1/actions',
+        { action: 'ADD_NOTE', details: 'hi' },
+        monitor,
+      );
+      expect(note.status).toBe(201);
+      await proxy.cut();
+      expect((await transfer()).status).toBe(503);
+      await proxy.restore();
+      let answer = await transfer();
+      const deadline = Date.now() + 20_000;
+      while (answer.status === 503 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        answer = await transfer();
+      }
+      expect(answer.status).toBe(200);
+      await earshot.calls.flush();
+      const id = (answer.body.action as { _id: string })._id;
+      const db = earshot.store.database.db;
+      const call = (await db.select().from(liveCalls).where(eq(liveCalls.callId, 'acted-1')))[0]!;
+      const actions = await db
+        .select()
+        .from(supervisorActions)
+        .where(eq(supervisorActions.liveCallId, call._id));
+      expect(actions.filter((a) => a.action === 'TRANSFER_CALL').map((a) => a._id)).toEqual([id]);
+      expect(await db.select().from(outbox).where(eq(outbox.liveCallId, call._id))).toHaveLength(1);
+    } finally {
+      await earshot.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
 });

@@ -150,6 +150,181 @@ for (const kind of DATABASE_KINDS) {
       });
     });
 
+    /** A live call to act on, and a way to take actions on it. */
+    async function liveCall(callId: string) {
+      await t.request('POST', '/api/v1/calls', startRequest(callId));
+      await t.request('POST', `/api/v1/calls/${callId}/events`, {
+        events: [
+          { type: 'status', seq: 1, status: 'ringing' },
+          { type: 'status', seq: 2, status: 'connected' },
+        ],
+      });
+      return async (body: unknown): Promise<string> => {
+        const response = await t.request('POST', `/api/v1/calls/${callId}/actions`, body, {
+          authorization: `Bearer ${monitorKey}`,
+        });
+        expect(response.status, JSON.stringify(response.body)).toBe(201);
+        return (response.body.action as { _id: string })._id;
+      };
+    }
+
+    /** A dispatcher whose platform is `answer` (a status, or a hang until aborted). */
+    function dispatcherAnswering(
+      answer: (payload: PlatformAction, signal: AbortSignal) => Promise<number>,
+      overrides: Partial<ConstructorParameters<typeof OutboxDispatcher>[0]> = {},
+    ): OutboxDispatcher {
+      return new OutboxDispatcher({
+        store: t.earshot.store,
+        calls: t.earshot.calls,
+        logger: pino({ level: 'silent' }),
+        url: 'http://platform.invalid/actions',
+        secret: SECRET,
+        intervalMs: 10,
+        backoffMinMs: 200,
+        backoffMaxMs: 200,
+        timeoutMs: 1_000,
+        fetch: async (_url, init) => {
+          const payload = JSON.parse(String(init!.body)) as PlatformAction;
+          return new Response(null, { status: await answer(payload, init!.signal!) });
+        },
+        ...overrides,
+      });
+    }
+
+    async function outboxRow(actionId: string) {
+      const [row] = await t.earshot.store.database.db
+        .select()
+        .from(outbox)
+        .where(eq(outbox.actionId, actionId));
+      return row!;
+    }
+
+    it("holds a call's later actions back while an earlier one is retried", async () => {
+      await t.earshot.dispatcher!.stop();
+      await t.earshot.dispatcher!.drain();
+      const actOn = await liveCall('order-1');
+      const transfer = await actOn({ action: 'TRANSFER_CALL', details: 'billing queue' });
+      const end = await actOn({ action: 'END_CALL' });
+      const seen: string[] = [];
+      let refused = false;
+      const worker = dispatcherAnswering(async (payload) => {
+        seen.push(payload.type);
+        if (payload.id === transfer && !refused) return ((refused = true), 503);
+        return 200;
+      });
+      worker.start();
+      try {
+        await until(async () => (await outboxRow(end)).status === 'delivered', 'both delivered');
+      } finally {
+        await worker.stop();
+        await worker.drain();
+      }
+      // The END_CALL waited for the transfer's retry, 200 ms later, rather than overtake it.
+      expect(seen).toEqual(['TRANSFER_CALL', 'TRANSFER_CALL', 'END_CALL']);
+      expect(await outboxRow(transfer)).toMatchObject({ status: 'delivered', attempts: 2 });
+    });
+
+    it("does not let one call's silent platform hold up another call's actions", async () => {
+      const actOnSlow = await liveCall('slow-1');
+      const actOnFast = await liveCall('fast-1');
+      const stuck = await actOnSlow({ action: 'COACH_AGENT', details: 'slow down' });
+      const worker = dispatcherAnswering(
+        (payload, signal) =>
+          payload.id === stuck
+            ? new Promise((_resolve, reject) =>
+                signal.addEventListener('abort', () => reject(signal.reason)),
+              )
+            : Promise.resolve(200),
+        { timeoutMs: 60_000 },
+      );
+      worker.start();
+      try {
+        await until(
+          async () => (await outboxRow(stuck)).nextAttemptAt > Date.now(),
+          'the slow one claimed',
+        );
+        const quick = await actOnFast({ action: 'COACH_AGENT', details: 'well done' });
+        const started = Date.now();
+        await until(async () => (await outboxRow(quick)).status === 'delivered', 'the fast one');
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect((await outboxRow(stuck)).status).toBe('pending');
+      } finally {
+        await worker.stop();
+        // The hung attempt ends with the test: its row is left to a later run.
+        await t.earshot.store.database.db
+          .update(outbox)
+          .set({ status: 'failed' })
+          .where(eq(outbox.actionId, stuck));
+      }
+    });
+
+    it('sends each row once with two dispatchers on one database, and keeps what the first recorded', async () => {
+      const actOn = await liveCall('two-dispatchers');
+      const ids = [
+        await actOn({ action: 'COACH_AGENT', details: 'one' }),
+        await actOn({ action: 'JOIN_CALL' }),
+        await actOn({ action: 'COACH_AGENT', details: 'three' }),
+      ];
+      const sentIds: string[] = [];
+      const workers = [0, 1].map(() =>
+        dispatcherAnswering(async (payload) => (sentIds.push(payload.id), 200)),
+      );
+      for (const worker of workers) worker.start();
+      try {
+        await until(
+          async () =>
+            (await Promise.all(ids.map(outboxRow))).every((row) => row.status === 'delivered'),
+          'all delivered',
+        );
+      } finally {
+        for (const worker of workers) await worker.stop();
+        for (const worker of workers) await worker.drain();
+      }
+      expect(sentIds.filter((id) => ids.includes(id))).toEqual(ids);
+
+      // An attempt whose answer comes after another dispatcher recorded the row changes nothing.
+      const late = await actOn({ action: 'COACH_AGENT', details: 'late' });
+      const worker = dispatcherAnswering(async () => {
+        await t.earshot.store.database.db
+          .update(outbox)
+          .set({ status: 'delivered', attempts: 1, deliveredAt: Date.now() })
+          .where(eq(outbox.actionId, late));
+        return 503;
+      });
+      worker.start();
+      try {
+        await until(
+          async () => (await outboxRow(late)).status === 'delivered',
+          'recorded elsewhere',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        await worker.stop();
+        await worker.drain();
+      }
+      expect(await outboxRow(late)).toMatchObject({ status: 'delivered', attempts: 1 });
+    });
+
+    it("records the outcome on the action's row in the same commit, for a call this process does not hold", async () => {
+      const actOn = await liveCall('elsewhere-1');
+      const id = await actOn({ action: 'JOIN_CALL' });
+      const worker = dispatcherAnswering(async () => 200, {
+        calls: { ...t.earshot.calls, recordDelivery: async () => undefined },
+      });
+      worker.start();
+      try {
+        await until(async () => (await outboxRow(id)).status === 'delivered', 'delivered');
+      } finally {
+        await worker.stop();
+        await worker.drain();
+      }
+      const [row] = await t.earshot.store.database.db
+        .select()
+        .from(supervisorActions)
+        .where(eq(supervisorActions._id, id));
+      expect(row!.delivery).toMatchObject({ status: 'delivered', attempts: 1 });
+    });
+
     it('sends nothing for notes, bookmarks and flags: they stay in Earshot', async () => {
       const response = await act({ action: 'ADD_NOTE', details: 'Follow up Friday' });
       const action = response.body.action as { _id: string; delivery?: unknown };

@@ -2,7 +2,7 @@
 // name, committed and pushed like any change; bad bodies refused with the field named.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { supervisorActions } from '../src/store/schema.ts';
+import { auditLog, supervisorActions } from '../src/store/schema.ts';
 import { DATABASE_KINDS, postgresAvailable } from './support/databases.ts';
 import { startTestEarshot, type TestEarshot } from './support/earshot.ts';
 import { SALES_CAMPAIGN, startRequest } from './support/scripted-call.ts';
@@ -74,6 +74,52 @@ for (const kind of DATABASE_KINDS) {
       expect(response.headers['content-type']).toContain('application/problem+json');
       expect(JSON.stringify(response.body.errors)).toContain(field);
       expect(t.earshot.calls.snapshot('act-1')!.supervisorActions).toHaveLength(before);
+    });
+
+    it('takes an action once per Idempotency-Key: a retry gets the first answer, 200', async () => {
+      const withKey = (body: unknown, idempotencyKey: string, key = monitorKey) =>
+        t.request('POST', '/api/v1/calls/act-1/actions', body, {
+          authorization: `Bearer ${key}`,
+          'idempotency-key': idempotencyKey,
+        });
+      const first = await withKey({ action: 'TRANSFER_CALL', details: 'billing' }, 'transfer-42');
+      expect(first.status).toBe(201);
+      const again = await withKey({ action: 'TRANSFER_CALL', details: 'billing' }, 'transfer-42');
+      expect(again.status).toBe(200);
+      const id = (first.body.action as { _id: string })._id;
+      expect(again.body.action).toEqual(first.body.action);
+      const rows = await t.earshot.store.database.db
+        .select()
+        .from(supervisorActions)
+        .where(eq(supervisorActions._id, id));
+      expect(rows).toHaveLength(1);
+      expect(
+        t.earshot.calls.snapshot('act-1')!.supervisorActions.filter((a) => a._id === id),
+      ).toHaveLength(1);
+      const audited = await t.earshot.store.database.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.event, 'supervisor_action'));
+      expect(audited.filter((e) => e.detail?.actionId === id)).toHaveLength(1);
+
+      // The same key for another action is a mistake, named.
+      const other = await withKey({ action: 'END_CALL' }, 'transfer-42');
+      expect(other.status).toBe(409);
+      expect(other.body.errors).toEqual([expect.objectContaining({ field: '(idempotency-key)' })]);
+      // Another user's key of the same text is theirs.
+      const otherKey = (await t.earshot.keys.create({ name: 'Bo Supervisor', scopes: ['monitor'] }))
+        .key;
+      const theirs = await withKey(
+        { action: 'TRANSFER_CALL', details: 'billing' },
+        'transfer-42',
+        otherKey,
+      );
+      expect(theirs.status).toBe(201);
+      expect((theirs.body.action as { _id: string })._id).not.toBe(id);
+      // A key a header cannot carry is refused, naming the header.
+      const bad = await withKey({ action: 'ADD_NOTE', details: 'x' }, 'has space');
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'idempotency-key' })]);
     });
 
     it('refuses a missing key (401), a key without the monitor scope (403) and an unknown call (404)', async () => {

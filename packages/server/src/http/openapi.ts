@@ -282,11 +282,25 @@ export function openApiDocument() {
           summary:
             'A supervisor acts on a call (coach, join, transfer, end, note, bookmark, flag), recorded in the key holder’s name',
           security: monitorAuth,
-          parameters: [callIdParam],
+          parameters: [
+            callIdParam,
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                'Retry with the same key to get the action the first request took (200) instead of taking it again',
+              schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
+            },
+          ],
           requestBody: { required: true, ...json(supervisorActionRequest, 'input') },
           responses: {
             '201': {
               description: 'Recorded',
+              ...json(z.object({ action: supervisorActionDocument })),
+            },
+            '200': {
+              description: 'Taken before under this Idempotency-Key: that action',
               ...json(z.object({ action: supervisorActionDocument })),
             },
             ...errors(400, 401, 403, 404, 409, 503),

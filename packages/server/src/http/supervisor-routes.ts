@@ -3,6 +3,7 @@
 // reaches every subscriber of the call like any other change. A call outside the principal's
 // campaigns answers 404 whatever the role; an action the role lacks answers 403.
 import { annotationQuery, parseOrThrow, supervisorActionRequest } from '@earshot/protocol';
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { assertPermission } from '../auth/principal.ts';
@@ -10,6 +11,25 @@ import { stillReadingBack } from '../ingest/call-host.ts';
 import type { RouteDependencies } from './app.ts';
 
 const callParams = z.strictObject({ callId: z.string().min(1).max(200) });
+/** An optional Idempotency-Key: printable ASCII, as an HTTP header can carry it. */
+const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, '1-200 printable ASCII characters, no spaces')
+    .optional(),
+});
+
+/**
+ * The action id a request's Idempotency-Key stands for: a UUID (version 8, RFC 9562) made from
+ * a SHA-256 of who asked, on which call, with which key. Two users' keys never collide.
+ */
+export function actionIdFor(principalId: string, callId: string, key: string): string {
+  const bytes = createHash('sha256').update(`${principalId}\n${callId}\n${key}`).digest();
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 export function supervisorRoutes({ calls, store, access }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
@@ -32,6 +52,7 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
         callToCheck(callId, calls.snapshot(callId)?.liveCall),
       );
       const body = parseOrThrow(supervisorActionRequest, request.body, 'request body');
+      const key = parseOrThrow(idempotencyHeader, request.headers, 'headers')['idempotency-key'];
       const principal = request.principal!;
       try {
         assertPermission(principal, `act:${body.action}`);
@@ -39,6 +60,12 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
         await access.refused(request, error, principal, `act:${body.action}`);
         throw error;
       }
+      // A request retried with its Idempotency-Key (after a 503 or a lost answer, say) gets the
+      // action it took the first time, 200, rather than taking it again: the id is the key's,
+      // per user and call, so a transfer is never sent to the platform twice.
+      const id = key === undefined ? undefined : actionIdFor(principal.id, callId, key);
+      const retried =
+        id !== undefined && calls.snapshot(callId)?.supervisorActions.some((a) => a._id === id);
       // The audit entry commits with the action (CallService.act).
       const action = await calls.act(
         callId,
@@ -47,10 +74,11 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
           supervisorName: principal.name,
           action: body.action,
           ...(body.details !== undefined ? { details: body.details } : {}),
+          ...(id !== undefined ? { id } : {}),
         },
         { actor: { kind: principal.kind, id: principal.id, name: principal.name }, ip: request.ip },
       );
-      return reply.code(201).send({ action });
+      return reply.code(retried ? 200 : 201).send({ action });
     });
 
     // The call's actions in order, while its live rows are held (an hour after it ends).

@@ -656,6 +656,8 @@ export class CallService implements CallHost {
       ctx,
     );
     const mutations = result.mutations;
+    // A retried request (same Idempotency-Key) changes nothing and is not audited again.
+    if (mutations.length === 0) return result.action;
     if (audit) {
       // Who did what to which call; never the details, which may quote the customer.
       const entry = auditRow(

@@ -4,6 +4,7 @@
 // body, decision 0014) carrying the action's id as Idempotency-Key, so a platform that saw an
 // attempt whose answer was lost does not act twice. Failures are retried with exponential
 // backoff and jitter; each attempt's outcome is recorded on the action, which subscribers see.
+// A call's actions go in the order taken, one at a time; calls go side by side.
 import type { SupervisorAction } from '@earshot/protocol';
 import { randomBytes } from 'node:crypto';
 import {
@@ -13,11 +14,12 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
 } from '@earshot/engine';
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import type { CallHost } from '../ingest/call-host.ts';
 import type { Store } from '../store/index.ts';
-import { outbox } from '../store/schema.ts';
+import { outbox, supervisorActions } from '../store/schema.ts';
 import { PeriodicService } from './periodic-service.ts';
 import type { Timers } from './service.ts';
 
@@ -41,9 +43,13 @@ export interface OutboxDispatcherOptions {
   fetch?: typeof fetch;
 }
 
+/** Attempts in flight at once, across calls (a call has at most one). */
+const MAX_IN_FLIGHT = 50;
+
 export class OutboxDispatcher extends PeriodicService {
   readonly name = 'outbox-dispatcher';
   private readonly clock: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     super(options.intervalMs ?? 250, options.timers);
@@ -57,20 +63,81 @@ export class OutboxDispatcher extends PeriodicService {
     return base + (this.options.random ?? Math.random)() * (base / 2);
   }
 
+  /** How long a claimed row is left to its claimer before another may try it (a crash mid-attempt). */
+  private get leaseMs(): number {
+    return (this.options.timeoutMs ?? 5_000) + 5_000;
+  }
+
+  /**
+   * Claims the rows due now that head their call's queue (no earlier action of the call still
+   * pending: one being retried holds back the ones taken after it), and starts their
+   * attempts. A pass does not wait for them: a platform that is slow for one call does not
+   * hold up the others. Claiming moves a row's next attempt past the lease, in one UPDATE
+   * whose condition PostgreSQL checks again on a row another process changed meanwhile, so
+   * several dispatchers on one database never send the same row at once.
+   */
   protected async pass(): Promise<void> {
     try {
+      const room = MAX_IN_FLIGHT - this.inFlight.size;
+      if (room <= 0) return;
       const db = this.options.store.database.db;
-      const due = await db
-        .select()
+      const now = this.clock();
+      const earlier = alias(outbox, 'earlier');
+      const heads = db
+        .select({ id: outbox._id })
         .from(outbox)
-        .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, this.clock())))
-        .orderBy(asc(outbox.createdAt))
-        .limit(50);
-      // In order, one at a time: a call's actions reach the platform in the order taken.
-      for (const row of due) await this.attempt(row);
+        .where(
+          and(
+            eq(outbox.status, 'pending'),
+            lte(outbox.nextAttemptAt, now),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(earlier)
+                .where(
+                  and(
+                    eq(earlier.liveCallId, outbox.liveCallId),
+                    eq(earlier.status, 'pending'),
+                    lt(earlier.actionOrder, outbox.actionOrder),
+                  ),
+                ),
+            ),
+          ),
+        )
+        .orderBy(asc(outbox.createdAt), asc(outbox.actionOrder))
+        .limit(room);
+      const claimed = await db
+        .update(outbox)
+        .set({ nextAttemptAt: now + this.leaseMs })
+        .where(
+          and(
+            inArray(outbox._id, heads),
+            eq(outbox.status, 'pending'),
+            lte(outbox.nextAttemptAt, now),
+          ),
+        )
+        .returning();
+      claimed.sort((a, b) => a.createdAt - b.createdAt || a.actionOrder - b.actionOrder);
+      for (const row of claimed) {
+        const attempt: Promise<void> = this.attempt(row)
+          .catch((error: unknown) =>
+            this.options.logger.warn(
+              { err: error, callId: row.callId, actionId: row.actionId },
+              'could not record a delivery attempt; the row is tried again after its lease',
+            ),
+          )
+          .finally(() => this.inFlight.delete(attempt));
+        this.inFlight.add(attempt);
+      }
     } catch (error) {
       this.options.logger.warn({ err: error }, 'outbox pass failed; retrying next pass');
     }
+  }
+
+  /** Waits for the attempts in flight too. */
+  override async drain(): Promise<void> {
+    await super.drain();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
   private async attempt(row: typeof outbox.$inferSelect): Promise<void> {
@@ -98,35 +165,49 @@ export class OutboxDispatcher extends PeriodicService {
     }
     const attempts = row.attempts + 1;
     const now = this.clock();
-    const db = this.options.store.database.db;
-    let delivery: NonNullable<SupervisorAction['delivery']>;
-    if (error === undefined) {
-      await db
+    const failed = error !== undefined && attempts >= MAX_ATTEMPTS;
+    const delivery: NonNullable<SupervisorAction['delivery']> =
+      error === undefined
+        ? { status: 'delivered', attempts, deliveredAt: now }
+        : { status: failed ? 'failed' : 'pending', attempts, lastError: error.slice(0, 200) };
+    const recorded = await this.options.store.database.transaction(async (tx) => {
+      // Only if the row is still as claimed: a dispatcher whose lease ran out (a very slow
+      // answer) must not overwrite what the one that took the row over recorded.
+      const [updated] = await tx
         .update(outbox)
-        .set({ status: 'delivered', attempts, deliveredAt: now, lastError: null })
-        .where(eq(outbox._id, row._id));
-      delivery = { status: 'delivered', attempts, deliveredAt: now };
-    } else {
-      const failed = attempts >= MAX_ATTEMPTS;
-      await db
-        .update(outbox)
-        .set({
-          status: failed ? 'failed' : 'pending',
-          attempts,
-          lastError: error.slice(0, 200),
-          nextAttemptAt: now + this.backoffMs(attempts),
-        })
-        .where(eq(outbox._id, row._id));
-      delivery = {
-        status: failed ? 'failed' : 'pending',
-        attempts,
-        lastError: error.slice(0, 200),
-      };
+        .set(
+          error === undefined
+            ? { status: 'delivered', attempts, deliveredAt: now, lastError: null }
+            : {
+                status: failed ? 'failed' : 'pending',
+                attempts,
+                lastError: error.slice(0, 200),
+                nextAttemptAt: now + this.backoffMs(attempts),
+              },
+        )
+        .where(
+          and(
+            eq(outbox._id, row._id),
+            eq(outbox.status, 'pending'),
+            eq(outbox.attempts, row.attempts),
+          ),
+        )
+        .returning({ id: outbox._id });
+      if (!updated) return false;
+      // The action's row too, in the same commit: what the modal shows after a restart (or
+      // from a process that does not hold the call) is what happened.
+      await tx
+        .update(supervisorActions)
+        .set({ delivery })
+        .where(eq(supervisorActions._id, row.actionId));
+      return true;
+    });
+    if (!recorded) return;
+    if (error !== undefined)
       this.options.logger.warn(
         { callId: row.callId, actionId: row.actionId, attempts, error },
         failed ? 'action delivery failed; giving up' : 'action delivery failed; will retry',
       );
-    }
     await this.options.calls.recordDelivery(row.callId, row.actionId, delivery);
   }
 }

@@ -296,6 +296,8 @@ export const outbox = pgTable(
     callId: text().notNull(),
     /** The supervisorActions row this delivers; also the Idempotency-Key the platform sees. */
     actionId: uuid().notNull(),
+    /** The action's `order` on its call: a call's actions are delivered in this order. */
+    actionOrder: integer().notNull().default(0),
     payload: jsonb().$type<Record<string, unknown>>().notNull(),
     status: text({ enum: OUTBOX_STATUSES }).notNull(),
     attempts: integer().notNull(),
@@ -307,6 +309,7 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_by_action').on(t.actionId),
     index('outbox_due').on(t.status, t.nextAttemptAt),
+    index('outbox_by_call').on(t.liveCallId, t.actionOrder),
     oneOf('outbox', 'status', t.status, OUTBOX_STATUSES),
   ],
 );
