@@ -12,7 +12,12 @@ import { Wallboard } from './wallboard.tsx';
 
 function callIdFromPath(path: string): string | undefined {
   const match = /^\/calls\/([^/]+)$/.exec(path);
-  return match ? decodeURIComponent(match[1]!) : undefined;
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined; // a malformed link (/calls/%E0) names no call: the wallboard it is
+  }
 }
 
 function usePath(): [string, (path: string) => void] {
@@ -198,17 +203,29 @@ export function App() {
     void refresh();
   }, []);
   // A socket closed for its credentials means the session ended (expired, signed out
-  // elsewhere, or changed by an admin): ask the server, and show sign-in if so.
+  // elsewhere, or changed by an admin): ask the server, and show sign-in if so. While the
+  // socket keeps failing to reconnect, ask every 10 s: a browser reports an upgrade refused
+  // with 401 as a plain drop, so a session that ended while the link was down (a laptop
+  // asleep) would otherwise leave the console reconnecting for ever.
   useEffect(() => {
     if (session === 'loading' || session === undefined) return;
-    if (connection.state !== 'closed') return;
-    void loadSession().then((current) => {
-      if (!current) {
-        disconnect();
-        setSession(undefined);
-      }
-    });
+    if (connection.state !== 'closed' && connection.state !== 'reconnecting') return;
+    const check = () =>
+      void loadSession().then(
+        (current) => {
+          if (!current) {
+            disconnect();
+            setSession(undefined);
+          }
+        },
+        () => undefined, // the server is unreachable: the banner says so; ask again later
+      );
+    check();
+    if (connection.state === 'closed') return;
+    const timer = setInterval(check, 10_000);
+    return () => clearInterval(timer);
   }, [connection.state, session]);
+  const [signOutError, setSignOutError] = useState<string | undefined>();
 
   // Signed in, the realtime connection is open on every screen (the banner reports it).
   const signedIn =
@@ -259,15 +276,27 @@ export function App() {
           <button
             type="button"
             onClick={() => {
-              void signOut().then(() => {
-                disconnect();
-                setSession(undefined);
-              });
+              setSignOutError(undefined);
+              signOut().then(
+                () => {
+                  disconnect();
+                  setSession(undefined);
+                },
+                (error: unknown) =>
+                  setSignOutError(
+                    `Could not sign out (${problemText(error)}): you are still signed in. Try again.`,
+                  ),
+              );
             }}
           >
             Sign out
           </button>
         </nav>
+        {signOutError && (
+          <p className="error sign-out-error" role="alert">
+            {signOutError}
+          </p>
+        )}
         <main>
           {onAdmin ? (
             <AdminScreen />

@@ -21,11 +21,12 @@ export async function api<T>(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<T> {
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (response.status === 204) return undefined as T;
@@ -46,8 +47,12 @@ export async function api<T>(
   return data as T;
 }
 
-export function postJson<T>(path: string, body: unknown): Promise<T> {
-  return api<T>('POST', path, body);
+export function postJson<T>(
+  path: string,
+  body: unknown,
+  headers?: Record<string, string>,
+): Promise<T> {
+  return api<T>('POST', path, body, headers);
 }
 
 /** The message to show for a failed request: the first field named, or the detail. */
@@ -71,8 +76,18 @@ export function signIn(username: string, password: string): Promise<SessionInfo>
   return api<SessionInfo>('POST', '/api/v1/session', { username, password });
 }
 
+/**
+ * Ends the session on the server. Throws if the server did not end it (a 503 while it cannot
+ * write the audit log, a network error): the cookie would still sign in whoever reloads, so
+ * the console must not look signed out. A session that had already ended (401) is signed out.
+ */
 export async function signOut(): Promise<void> {
-  await api('DELETE', '/api/v1/session').catch(() => undefined);
+  try {
+    await api('DELETE', '/api/v1/session');
+  } catch (error) {
+    if (error instanceof ApiError && error.problem.status === 401) return;
+    throw error;
+  }
 }
 
 export const SessionContext = createContext<SessionInfo | undefined>(undefined);

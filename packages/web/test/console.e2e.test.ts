@@ -1,9 +1,12 @@
 // The console end to end, in Chromium against the real server and database: a supervisor
 // signs in with a one-time password and replaces it; the wallboard shows a call as soon as ingest starts it; the modal opens from the board and by URL; an
 // interim line becomes final in place; metrics change on the 5 s tick; each of the seven
-// supervisor actions is taken and appears in the log; the call ends and leaves the board; a
-// viewer is offered no actions; an admin creates a user and reads the audit log; sign-out.
-import type { Browser, Page } from 'playwright-core';
+// supervisor actions is taken and appears in the log, each with an Idempotency-Key that a
+// retry reuses; shortcuts act once per press and never where the button could not; the call
+// ends and leaves the board; a viewer is offered no actions; an admin creates a user and reads
+// the audit log; a sign-out the server refused says so; a session that ended while the socket
+// was down shows sign-in; sign-out.
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SALES_CAMPAIGN, startRequest } from '../../server/test/support/scripted-call.ts';
 import {
@@ -246,6 +249,55 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     expect(response.body.errors[0]?.field).toBe('details');
   });
 
+  it('sends each action with an Idempotency-Key, the same one when a failed action is tried again', async () => {
+    const dialog = page.getByRole('dialog');
+    const log = dialog.getByRole('list', { name: 'Actions on this call' });
+    const keys: string[] = [];
+    let refuseNext = true;
+    await page.route('**/api/v1/calls/*/actions', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (!refuseNext) return route.continue();
+      refuseNext = false;
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:earshot:error:unavailable',
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'The database is unavailable; retry shortly',
+          kind: 'unavailable',
+        }),
+      });
+    });
+    try {
+      const before = await log.locator('li').count();
+      await dialog.getByRole('toolbar').getByRole('button', { name: 'Note', exact: true }).click();
+      const form = dialog.locator('.action-form');
+      await form.locator('textarea').fill('Asked for a call back');
+      await form.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('unavailable');
+      await form.getByRole('button', { name: 'Send' }).click(); // the same note, tried again
+      await expect.poll(() => log.locator('li').count()).toBe(before + 1);
+      await dialog
+        .getByRole('toolbar')
+        .getByRole('button', { name: 'Bookmark', exact: true })
+        .click();
+      await expect.poll(() => log.locator('li').count()).toBe(before + 2);
+      expect(keys).toHaveLength(3);
+      expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(keys[1]).toBe(keys[0]);
+      expect(keys[2]).not.toBe(keys[0]);
+      // The form closed with focus back in the dialog: a shortcut works without a click.
+      await page.keyboard.press('?');
+      await dialog.getByRole('region', { name: 'Keyboard shortcuts' }).waitFor();
+      await page.keyboard.press('?');
+    } finally {
+      await page.unroute('**/api/v1/calls/*/actions');
+    }
+  });
+
   it('opens the same call from a shared link, and Esc closes the modal', async () => {
     const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     await other.goto(`${server.base}/calls/${CALL}`);
@@ -264,6 +316,54 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     const row = page.locator(`tr[data-call-id="${CALL}"]`);
     await expect.poll(() => row.getAttribute('class')).toContain('ended');
     await row.waitFor({ state: 'detached', timeout: 25_000 });
+  });
+
+  it('takes one action per key press, and none on an ended call that its button would refuse', async () => {
+    await page.goto(`${server.base}/calls/${CALL}`);
+    const dialog = page.getByRole('dialog', { name: /Dana Whitfield/ });
+    await dialog.waitFor();
+    await expect.poll(() => dialog.locator('.monitor-facts').textContent()).toContain('Ended');
+    const log = dialog.getByRole('list', { name: 'Actions on this call' });
+    const before = await log.locator('li').count();
+    const posts: string[] = [];
+    const onRequest = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST' && request.url().includes('/actions'))
+        posts.push(request.url());
+    };
+    page.on('request', onRequest);
+    try {
+      await dialog.locator('.transcript-scroll').focus();
+      await page.keyboard.press('e'); // End call: disabled on an ended call
+      await page.keyboard.press('j'); // Join: likewise
+      expect(await dialog.locator('.action-form').count()).toBe(0);
+      // A held key repeats; it bookmarks once (a bookmark is allowed after the end).
+      await page.keyboard.down('b');
+      await page.keyboard.down('b');
+      await page.keyboard.down('b');
+      await page.keyboard.up('b');
+      await expect.poll(() => log.locator('li').count()).toBe(before + 1);
+      await page.keyboard.press('?'); // a later key is still handled, after the bookmark
+      await dialog.getByRole('region', { name: 'Keyboard shortcuts' }).waitFor();
+      expect(posts).toHaveLength(1);
+    } finally {
+      page.off('request', onRequest);
+    }
+    await page.keyboard.press('Escape');
+  });
+
+  it('shows the wallboard for a malformed call address instead of failing', async () => {
+    // The server refuses such a path itself (400); the console can still be sent to one by
+    // history, and must not fail to render.
+    await page.evaluate(() => {
+      history.pushState(null, '', '/calls/%E0%A4%A');
+      dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await page.evaluate(() => {
+      history.pushState(null, '', '/');
+      dispatchEvent(new PopStateEvent('popstate'));
+    });
   });
 
   it('offers a viewer the call but no actions, and hides other campaigns', async () => {
@@ -334,6 +434,60 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
       true,
     );
     await admin.close();
+  });
+
+  it('says so when the server could not sign out, and stays signed in', async () => {
+    await page.route('**/api/v1/session', (route) =>
+      route.request().method() === 'DELETE'
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({
+              type: 'urn:earshot:error:unavailable',
+              title: 'Service unavailable',
+              status: 503,
+              detail: 'The audit log is unavailable; retry shortly',
+              kind: 'unavailable',
+            }),
+          })
+        : route.continue(),
+    );
+    try {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect
+        .poll(() => page.locator('.sign-out-error').textContent())
+        .toContain('still signed in');
+      expect(await page.getByRole('form', { name: 'Sign in' }).count()).toBe(0);
+      expect(await page.getByTestId('who').textContent()).toContain('Ada Supervisor');
+    } finally {
+      await page.unroute('**/api/v1/session');
+    }
+  });
+
+  it('shows sign-in when the session ended while the socket could not reconnect', async () => {
+    const other = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    // Sockets pass through to the server until `refuse`; then each is closed before it opens,
+    // as a browser reports an upgrade answered 401: a plain drop, no close code.
+    let refuse = false;
+    let open: WebSocketRoute | undefined;
+    await other.routeWebSocket(/\/api\/v1\/realtime/, (ws) => {
+      if (refuse) return ws.close();
+      open = ws;
+      ws.connectToServer();
+    });
+    await other.goto(server.base);
+    await signInThroughForm(other, 'ada', ADA_PASSWORD);
+    await other.locator('.connection[data-state="live"]').waitFor();
+    refuse = true;
+    await open!.close(); // the link drops (a laptop goes to sleep)
+    await other.locator('.connection[data-state="reconnecting"]').waitFor();
+    // Meanwhile the session ends (signed out in another tab, say): no socket hears of it.
+    const ended = await other.evaluate(
+      async () => (await fetch('/api/v1/session', { method: 'DELETE' })).status,
+    );
+    expect(ended).toBe(204);
+    await other.getByRole('form', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    await other.close();
   });
 
   it('signs out: back to the sign-in form, and the session no longer works', async () => {

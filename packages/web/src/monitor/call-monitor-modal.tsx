@@ -36,7 +36,8 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
   const onKeyDown = (event: KeyboardEvent) => {
     const target = event.target as HTMLElement;
     if (['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // A held key repeats: one press, one action.
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     if (event.key === '?') {
       setHelp((shown) => !shown);
       return;

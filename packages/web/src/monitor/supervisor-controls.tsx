@@ -1,7 +1,9 @@
 // The seven supervisor actions and the log of those taken on this call. Actions that need
 // words (coach, transfer, note, flag) open a small form; ending the call asks to confirm.
 // Each is one POST; the log fills from the call's own supervisorActions rows, so it shows
-// what every supervisor did, as it happens.
+// what every supervisor did, as it happens. Each action carries an Idempotency-Key, the same
+// when a failed one is tried again: a request that failed with a 503 (or whose answer was
+// lost) may still have been taken, and the retry must not take it twice.
 import { ACTIONS_ON_CALL, type CallSnapshot, type SupervisorActionKind } from '@earshot/protocol';
 import { useImperativeHandle, useRef, useState, type Ref } from 'react';
 import { ACTION_LABELS } from '../format.ts';
@@ -43,6 +45,15 @@ export interface ControlsHandle {
   start(kind: SupervisorActionKind): void;
 }
 
+/** A fresh Idempotency-Key. getRandomValues, unlike randomUUID, works on plain http too. */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** How long a failed action's key is kept for trying it again. */
+const RETRY_KEY_MS = 60_000;
+
 export function SupervisorControls({
   call,
   handle,
@@ -55,21 +66,47 @@ export function SupervisorControls({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const field = useRef<HTMLTextAreaElement>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const section = useRef<HTMLElement>(null);
+  // Read by handlers that may run before React re-renders (a key pressed twice).
+  const busyNow = useRef(false);
+  /** The key of the last action that failed, to send again if the same action is retried. */
+  const retry = useRef<{ kind: SupervisorActionKind; key: string; at: number } | undefined>(
+    undefined,
+  );
   const ended = call.liveCall.status === 'ended';
 
+  /** Focus back inside the controls once a form closes, so the shortcuts keep working. */
+  const refocus = () => requestAnimationFrame(() => section.current?.focus());
+  const close = () => {
+    setOpen(undefined);
+    setText('');
+    retry.current = undefined; // given up: the next one is a new action
+    refocus();
+  };
+
   const submit = async (spec: ActionSpec, details?: string) => {
+    if (busyNow.current) return;
+    busyNow.current = true;
     setBusy(true);
     setError(undefined);
+    const previous = retry.current;
+    const key =
+      previous?.kind === spec.kind && Date.now() - previous.at < RETRY_KEY_MS
+        ? previous.key
+        : newKey();
+    retry.current = { kind: spec.kind, key, at: Date.now() };
     try {
-      await postJson(`/api/v1/calls/${encodeURIComponent(call.liveCall.callId)}/actions`, {
-        action: spec.kind,
-        ...(details ? { details } : {}),
-      });
-      setOpen(undefined);
-      setText('');
+      await postJson(
+        `/api/v1/calls/${encodeURIComponent(call.liveCall.callId)}/actions`,
+        { action: spec.kind, ...(details ? { details } : {}) },
+        { 'idempotency-key': key },
+      );
+      close();
     } catch (e) {
       setError(problemText(e));
     } finally {
+      busyNow.current = false;
       setBusy(false);
     }
   };
@@ -78,13 +115,15 @@ export function SupervisorControls({
   const can = useCan();
   const allowed = ACTIONS.filter((spec) => can(`act:${spec.kind}`));
 
+  // The same checks as the buttons': a shortcut must not do what a disabled button cannot.
   const start = (spec: ActionSpec) => {
-    if (!allowed.includes(spec)) return;
+    if (!allowed.includes(spec) || busyNow.current) return;
+    if (ended && ACTIONS_ON_CALL.has(spec.kind)) return;
     setError(undefined);
     if (spec.prompt || spec.confirm) {
       setOpen(spec);
       setText('');
-      requestAnimationFrame(() => field.current?.focus());
+      requestAnimationFrame(() => (spec.prompt ? field.current : confirmButton.current)?.focus());
     } else void submit(spec);
   };
   useImperativeHandle(handle, () => ({
@@ -96,7 +135,12 @@ export function SupervisorControls({
 
   const log = [...call.supervisorActions].sort((a, b) => b.order - a.order);
   return (
-    <section className="panel controls" aria-labelledby="controls-title">
+    <section
+      ref={section}
+      tabIndex={-1}
+      className="panel controls"
+      aria-labelledby="controls-title"
+    >
       <h2 id="controls-title">Supervisor</h2>
       {allowed.length === 0 && (
         <p className="muted" data-testid="watch-only">
@@ -145,10 +189,15 @@ export function SupervisorControls({
             </p>
           )}
           <div className="form-buttons">
-            <button type="submit" disabled={busy} className={open.confirm ? 'danger' : 'primary'}>
+            <button
+              ref={confirmButton}
+              type="submit"
+              disabled={busy}
+              className={open.confirm ? 'danger' : 'primary'}
+            >
               {open.confirm ? 'Yes, end the call' : 'Send'}
             </button>
-            <button type="button" onClick={() => setOpen(undefined)}>
+            <button type="button" onClick={close}>
               Cancel
             </button>
           </div>
