@@ -354,16 +354,14 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
   it('shows the wallboard for a malformed call address instead of failing', async () => {
     // The server refuses such a path itself (400); the console can still be sent to one by
     // history, and must not fail to render.
-    await page.evaluate(() => {
-      history.pushState(null, '', '/calls/%E0%A4%A');
-      dispatchEvent(new PopStateEvent('popstate'));
-    });
+    const goTo = (path: string) =>
+      page.evaluate(
+        `history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`,
+      );
+    await goTo('/calls/%E0%A4%A');
     await page.getByRole('heading', { name: 'Live calls' }).waitFor();
     expect(await page.getByRole('dialog').count()).toBe(0);
-    await page.evaluate(() => {
-      history.pushState(null, '', '/');
-      dispatchEvent(new PopStateEvent('popstate'));
-    });
+    await goTo('/');
   });
 
   it('offers a viewer the call but no actions, and hides other campaigns', async () => {
