@@ -14,6 +14,7 @@ import {
   type LivePerformanceMetrics,
   type LiveTranscript,
   type NextAction,
+  type PiiKind,
   type SentimentAnalysis,
   type RedactionPolicy,
   type Speaker,
@@ -402,7 +403,7 @@ export function clockAt(call: LiveCall, now: number): string {
 
 /** Text no speaker said (so no tail), redacted under `policy`; throws if the stage fails. */
 export function redactUnspoken(policy: RedactionPolicy, text: string, ctx: EngineContext): string {
-  return (ctx.redact ?? redactChunk)(text, undefined, policy).text;
+  return (ctx.redact ?? redactChunk)(text, undefined, policy, { whole: true }).text;
 }
 
 /**
@@ -416,9 +417,15 @@ export function redactFreeText(
   text: string,
   field: string,
   ctx: EngineContext,
+  /** Kinds kept whatever the policy says (a transfer's target number is where it goes). */
+  keep: readonly PiiKind[] = [],
 ): string {
+  const policy =
+    keep.length === 0
+      ? state.redaction.policy
+      : { ...state.redaction.policy, ...Object.fromEntries(keep.map((kind) => [kind, 'keep'])) };
   try {
-    return redactUnspoken(state.redaction.policy, text, ctx);
+    return redactUnspoken(policy, text, ctx);
   } catch {
     throw new EarshotError('internal', 'The text could not be checked for personal data', {
       fields: [{ field, message: 'Redaction failed; nothing was recorded' }],

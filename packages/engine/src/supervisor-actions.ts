@@ -70,9 +70,19 @@ export function recordSupervisorAction(
     call.status === 'ended' && call.endedAt ? Date.parse(call.endedAt) : ctx.now,
   );
   // A supervisor may quote the customer: the text is redacted before it is stored, published,
-  // kept as an annotation or sent to the voice platform.
+  // kept as an annotation or sent to the voice platform. A transfer's details are where the
+  // call goes: a number there is the destination, and redacting it would make the transfer
+  // impossible (decision 0037); anything else in them is still redacted.
   const written =
-    input.details === undefined ? undefined : redactFreeText(state, input.details, 'details', ctx);
+    input.details === undefined
+      ? undefined
+      : redactFreeText(
+          state,
+          input.details,
+          'details',
+          ctx,
+          input.action === 'TRANSFER_CALL' ? ['phone'] : [],
+        );
   const details =
     input.action === 'BOOKMARK_MOMENT' ? (written ? `${clock} ${written}` : clock) : written;
   const action: SupervisorAction = {

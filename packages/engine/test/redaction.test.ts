@@ -256,6 +256,43 @@ describe('text from supervisors and advisers', () => {
     expect(bookmark.action.details).toBe('1:00 mail [EMAIL]');
   });
 
+  it("sends a transfer's target number as it is, redacting anything else in its details", () => {
+    const transfer = (details: string) =>
+      recordSupervisorAction(
+        connected(),
+        { ...supervisor, action: 'TRANSFER_CALL', details, deliver: true },
+        ctx(),
+      );
+    const toNumber = transfer('+44 20 7946 0000');
+    expect(toNumber.action.details).toBe('+44 20 7946 0000');
+    const outbox = toNumber.mutations.find((m) => m.table === 'outbox')!;
+    expect(JSON.stringify(outbox.doc)).toContain('+44 20 7946 0000');
+    expect(transfer('billing, card 4111 1111 1111 1111').action.details).toBe(
+      'billing, card [CARD]',
+    );
+    // A note keeps redacting phone numbers.
+    const note = recordSupervisorAction(
+      connected(),
+      { ...supervisor, action: 'ADD_NOTE', details: 'call back on +44 20 7946 0000' },
+      ctx(),
+    );
+    expect(note.action.details).toBe('call back on [PHONE]');
+  });
+
+  it('takes a number at the end of free text for what it is, not the start of a card', () => {
+    expect(transfer400123()).toBe('transfer to 400123');
+    function transfer400123() {
+      return recordSupervisorAction(
+        connected(),
+        { ...supervisor, action: 'TRANSFER_CALL', details: 'transfer to 400123' },
+        ctx(),
+      ).action.details;
+    }
+    // In speech, where the next chunk may finish it, it still is held back.
+    expect(redactChunk('my card is 400123', undefined).text).toBe('my card is [CARD]');
+    expect(redactChunk('the queue is 400123', undefined).text).toBe('the queue is [CARD]');
+  });
+
   it("follows the call's campaign policy", () => {
     const result = recordSupervisorAction(
       connected(KEEPS_EMAIL),

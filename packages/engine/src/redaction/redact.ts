@@ -169,6 +169,12 @@ export function redactChunk(
   text: string,
   tail: SpeakerTail | undefined,
   policy: RedactionPolicy = REDACT_ALL,
+  /**
+   * whole: the text is complete, not a chunk of speech the next one continues (a supervisor's
+   * note, an adviser's answer). A number it ends with is then not held to be the first part of
+   * a card: "transfer to 400123" is a queue, not [CARD].
+   */
+  options: { whole?: boolean } = {},
 ): Redacted {
   const normalised = normaliseSpokenDigits(text);
   const norm = normalised.text;
@@ -212,7 +218,7 @@ export function redactChunk(
       after,
       {
         atStart: /^[\s,.-]*$/.test(norm.slice(0, start)),
-        atEnd: /^[\s,.!?-]*$/.test(norm.slice(end)),
+        atEnd: !options.whole && /^[\s,.!?-]*$/.test(norm.slice(end)),
       },
       tail,
     );
