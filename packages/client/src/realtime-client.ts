@@ -133,6 +133,13 @@ export class RealtimeClient {
       this.socket.send(JSON.stringify(clientMessage.parse(message)));
   }
 
+  /** Drops what the subscription was sent and asks for a fresh snapshot. */
+  private startOver(subscription: Subscription): void {
+    subscription.version = undefined;
+    this.send({ type: 'unsubscribe', id: subscription.id });
+    this.sendSubscribe(subscription);
+  }
+
   private sendSubscribe(subscription: Subscription): void {
     this.send({
       type: 'subscribe',
@@ -202,17 +209,20 @@ export class RealtimeClient {
           message.fromVersion !== subscription.version + 1
         ) {
           // A gap must never be papered over: start again from a snapshot.
-          subscription.version = undefined;
-          this.send({ type: 'unsubscribe', id: subscription.id });
-          this.sendSubscribe(subscription);
-          return;
+          return this.startOver(subscription);
         }
         subscription.version = message.version;
-        subscription.handlers.onDelta(
-          message.changes as never[],
-          message.version,
-          message.fromVersion,
-        );
+        try {
+          subscription.handlers.onDelta(
+            message.changes as never[],
+            message.version,
+            message.fromVersion,
+          );
+        } catch {
+          // The subscriber's copy could not take the change (a patch of a row it does not
+          // hold): it is out of step with the server, so it starts again from a snapshot.
+          this.startOver(subscription);
+        }
         return;
       }
       case 'resync': {

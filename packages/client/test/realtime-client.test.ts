@@ -1,6 +1,7 @@
 // The client asks again, a second or so later, for a subscription the server could not answer
-// yet (503: a restarted server still reading the call back), until an answer comes; other
-// refusals are final.
+// yet (503: a restarted server still reading the call back), or after the wait a 429 names,
+// until an answer comes; other refusals are final. A copy that cannot take a change starts
+// again from a snapshot.
 import { EarshotError, type ClientMessage, type ServerMessage } from '@earshot/protocol';
 import { expect, it } from 'vitest';
 import { RealtimeClient, type SocketLike } from '../src/realtime-client.ts';
@@ -101,4 +102,24 @@ it('does not ask again after a 404, nor for a subscription dropped meanwhile', (
     missing.id,
     dropped.id,
   ]);
+});
+
+it('starts a subscription again from a snapshot when its copy cannot take a change', () => {
+  const server = connected();
+  let snapshots = 0;
+  const { id } = server.client.subscribe(
+    { kind: 'call', callId: 'c-1' },
+    {
+      onSnapshot: () => (snapshots += 1),
+      onDelta: () => {
+        throw new Error('Patch of liveCalls:x, a row not held');
+      },
+    },
+  );
+  server.receive({ type: 'snapshot', id, version: 4, data: { liveCall: { callId: 'c-1' } } });
+  server.receive({ type: 'delta', id, fromVersion: 5, version: 5, changes: [] });
+  expect(server.client.versionOf(id)).toBeUndefined();
+  expect(server.subscribes().filter((m) => 'id' in m && m.id === id)).toHaveLength(2);
+  expect(server.subscribes().at(-1)).not.toHaveProperty('resumeFrom');
+  expect(snapshots).toBe(1);
 });

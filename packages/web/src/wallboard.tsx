@@ -61,11 +61,22 @@ export function Wallboard({ onOpen }: { onOpen: (callId: string) => void }) {
       if (!holds.current.has(row.callId)) holds.current.set(row.callId, Date.now());
     } else holds.current.delete(row.callId);
   }
-  const campaigns = [...new Set(all.map((r) => r.campaignName))].sort();
-  const agents = [...new Set(all.map((r) => r.agentName))].sort();
+  // The chosen value stays an option when its last call leaves the board: otherwise the select
+  // would show "All" while still filtering by it, and the board would say no call matches.
+  const optionsOf = (values: string[], chosen: string) =>
+    [...new Set(chosen ? [...values, chosen] : values)].sort();
+  const campaigns = optionsOf(
+    all.map((r) => r.campaignName),
+    campaign,
+  );
+  const agents = optionsOf(
+    all.map((r) => r.agentName),
+    agent,
+  );
   const needle = search.trim().toLowerCase();
   const visible = all
-    .filter((r) => !r.endedAt || now - Date.parse(r.endedAt) < ENDED_GRACE_MS)
+    // Ended calls leave the board after a few seconds, unless the filter asks for them.
+    .filter((r) => status === 'ended' || !r.endedAt || now - Date.parse(r.endedAt) < ENDED_GRACE_MS)
     .filter((r) => !status || r.status === status)
     .filter((r) => !campaign || r.campaignName === campaign)
     .filter((r) => !agent || r.agentName === agent)

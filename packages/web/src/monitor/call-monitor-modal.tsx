@@ -3,7 +3,7 @@
 // Esc closes it. Single-letter shortcuts act on the call; "?" lists them.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { clock, elapsed, STATUS_LABELS } from '../format.ts';
-import { useCall } from '../realtime.ts';
+import { useCall, useConnection } from '../realtime.ts';
 import { useNow } from '../use-now.ts';
 import {
   AudioMeters,
@@ -24,6 +24,7 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
   const transcript = useRef<TranscriptHandle>(null);
   const [help, setHelp] = useState(false);
   const view = useCall(callId);
+  const connection = useConnection();
   const now = useNow();
 
   // Opened once; not closed on unmount (closing fires onClose, which would navigate away
@@ -106,6 +107,13 @@ export function CallMonitorModal({ callId, onClose }: { callId: string; onClose:
           </button>
         </div>
       </header>
+      {connection.state !== 'live' && view.kind === 'live' && (
+        // The page's own banner is behind the modal: say here that this view has stopped.
+        <p className="stale-notice" role="status" data-testid="monitor-stale">
+          {connection.state === 'closed' ? 'Disconnected' : 'Reconnecting…'} What you see was true
+          when the connection dropped, and is not updating.
+        </p>
+      )}
       {help && (
         <section className="shortcuts" aria-label="Keyboard shortcuts">
           <ul>
