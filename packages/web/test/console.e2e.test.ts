@@ -351,6 +351,48 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('shows ended calls when the status filter asks for them, and keeps a chosen agent after its last call leaves', async () => {
+    const board = page.getByRole('search');
+    // By the label's own text: a select's accessible name also holds its chosen option's.
+    const statusFilter = board.locator('label', { hasText: /^Status/ }).locator('select');
+    const agentFilter = board.locator('label', { hasText: /^Agent/ }).locator('select');
+    await statusFilter.selectOption('ended');
+    await page.locator(`tr[data-call-id="${CALL}"]`).waitFor();
+    await statusFilter.selectOption('');
+
+    // An agent whose only call ends and is swept (its live data expired) leaves the board.
+    await server.send(
+      'POST',
+      '/api/v1/calls',
+      startRequest('e2e-quinn', { agentName: 'Quinn Agent', startTime: new Date().toISOString() }),
+    );
+    await page.locator('tr[data-call-id="e2e-quinn"]').waitFor();
+    await agentFilter.selectOption('Quinn Agent');
+    await server.send('POST', '/api/v1/calls/e2e-quinn/end', { reason: 'completed' });
+    await server.earshot.calls.sweep(0);
+    await page.locator('tr[data-call-id="e2e-quinn"]').waitFor({ state: 'detached' });
+    // The select still says what it filters by, and the board says nothing matches.
+    expect(await agentFilter.inputValue()).toBe('Quinn Agent');
+    expect(
+      await agentFilter.evaluate((select) => {
+        const element = select as unknown as { selectedOptions: Array<{ textContent: string }> };
+        return element.selectedOptions[0]?.textContent;
+      }),
+    ).toBe('Quinn Agent');
+    await expect.poll(() => page.locator('.empty').textContent()).toContain('No calls match');
+    // Quinn's next call shows at once.
+    await server.send(
+      'POST',
+      '/api/v1/calls',
+      startRequest('e2e-quinn-2', {
+        agentName: 'Quinn Agent',
+        startTime: new Date().toISOString(),
+      }),
+    );
+    await page.locator('tr[data-call-id="e2e-quinn-2"]').waitFor();
+    await agentFilter.selectOption('');
+  });
+
   it('shows the wallboard for a malformed call address instead of failing', async () => {
     // The server refuses such a path itself (400); the console can still be sent to one by
     // history, and must not fail to render.
@@ -473,12 +515,19 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
       open = ws;
       ws.connectToServer();
     });
-    await other.goto(server.base);
+    await other.goto(`${server.base}/calls/e2e-own`);
     await signInThroughForm(other, 'ada', ADA_PASSWORD);
+    const dialog = other.getByRole('dialog', { name: /Dana Whitfield/ });
+    await dialog.waitFor();
     await other.locator('.connection[data-state="live"]').waitFor();
+    expect(await dialog.getByTestId('monitor-stale').count()).toBe(0);
     refuse = true;
     await open!.close(); // the link drops (a laptop goes to sleep)
     await other.locator('.connection[data-state="reconnecting"]').waitFor();
+    // The banner is behind the modal: the modal says itself that it has stopped updating.
+    await expect
+      .poll(() => dialog.getByTestId('monitor-stale').textContent())
+      .toContain('not updating');
     // Meanwhile the session ends (signed out in another tab, say): no socket hears of it.
     const ended = await other.evaluate(
       async () => (await fetch('/api/v1/session', { method: 'DELETE' })).status,
