@@ -46,7 +46,8 @@ function validFields(
     case 'campaigns':
       return make.campaignFields();
     case 'callAnalytics':
-      return make.analyticsFields(liveCallId, { campaignId });
+      // One roll-up per live call: each row written here stands for a call of its own.
+      return make.analyticsFields(crypto.randomUUID(), { campaignId });
     case 'transcriptArchive': {
       const { liveCallId: _drop, isFinal: _final, ...line } = make.transcriptFields(liveCallId, 1);
       const callId = `archived-${crypto.randomUUID()}`;
@@ -75,9 +76,10 @@ async function writeThroughStore(
       return store.analytics.record(any, []);
     case 'transcriptArchive': {
       const { callAnalyticsId: _id, ...line } = fields;
-      const analytics = await store.analytics.record(make.analyticsFields(crypto.randomUUID()), [
-        line as never,
-      ]);
+      const analytics = await store.analytics.record(
+        make.analyticsFields(crypto.randomUUID(), { callId: String(fields.callId) }),
+        [line as never],
+      );
       const [archived] = await store.analytics.archivedTranscript(String(fields.callId));
       expect(archived?.callAnalyticsId).toBe(analytics._id);
       return archived!;
