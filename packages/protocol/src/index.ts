@@ -9,3 +9,4 @@ export * from './call-replica.ts';
 export * from './supervisor-actions.ts';
 export * from './access.ts';
 export * from './wallboard-replica.ts';
+export * from './analytics.ts';

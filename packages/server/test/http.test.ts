@@ -25,6 +25,9 @@ describe('http app', () => {
     const paths = response.body.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths).sort()).toEqual(
       [
+        '/analytics/calls',
+        '/analytics/calls/{id}',
+        '/analytics/summary',
         '/annotations',
         '/audit',
         '/calls',

@@ -27,6 +27,7 @@ import { campaignRoutes } from './campaign-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { supervisorRoutes } from './supervisor-routes.ts';
+import { analyticsRoutes } from './analytics-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
 import type { SharedRateLimiter } from '../auth/shared-rate-limiter.ts';
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(callRoutes(routes), { prefix: '/api/v1' });
   await app.register(campaignRoutes(routes), { prefix: '/api/v1' });
   await app.register(supervisorRoutes(routes), { prefix: '/api/v1' });
+  await app.register(analyticsRoutes(routes), { prefix: '/api/v1' });
   await app.register(
     realtimeRoutes({
       hub: deps.hub,

@@ -2,7 +2,11 @@
 // routes parse with (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses).
 // Served at GET /api/v1/openapi.json; docs/api.md is its readable summary.
 import {
+  analyticsQuery,
+  analyticsSummary,
   annotationQuery,
+  callAnalyticsDocument,
+  transcriptArchiveDocument,
   auditQuery,
   changePasswordRequest,
   createKeyRequest,
@@ -196,6 +200,51 @@ export function openApiDocument() {
           parameters: queryParameters(annotationQuery),
           responses: {
             '200': { description: 'Annotations, newest first' },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/analytics/calls': {
+        get: {
+          summary:
+            'Ended calls’ roll-ups (callAnalytics), newest first, from the caller’s campaigns',
+          security: monitorAuth,
+          parameters: queryParameters(analyticsQuery),
+          responses: {
+            '200': {
+              description: 'Roll-ups, newest first',
+              ...json(z.object({ calls: z.array(callAnalyticsDocument) })),
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/analytics/calls/{id}': {
+        get: {
+          summary: 'One roll-up and its archived final transcript',
+          security: monitorAuth,
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'The roll-up',
+              ...json(
+                z.object({
+                  call: callAnalyticsDocument,
+                  transcript: z.array(transcriptArchiveDocument),
+                }),
+              ),
+            },
+            ...errors(400, 401, 403, 404),
+          },
+        },
+      },
+      '/analytics/summary': {
+        get: {
+          summary: 'Totals over the roll-ups a query selects (its limit does not apply)',
+          security: monitorAuth,
+          parameters: queryParameters(analyticsQuery),
+          responses: {
+            '200': { description: 'Totals', ...json(z.object({ summary: analyticsSummary })) },
             ...errors(400, 401, 403),
           },
         },
