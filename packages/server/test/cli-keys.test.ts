@@ -46,9 +46,13 @@ describe('earshot keys', () => {
     // Revoking it again changes nothing: it keeps the time of its first revocation.
     const [revoked] = await store.database.db.select().from(apiKeys);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const again = await new ApiKeyStore(store.database).revoke(row!._id);
+    let audited = 0;
+    const again = await new ApiKeyStore(store.database).revoke(row!._id, async () => {
+      audited += 1;
+    });
     expect(revoked!.revokedAt).toBeGreaterThan(0);
     expect(again.revokedAt).toBe(revoked!.revokedAt);
+    expect(audited).toBe(0); // and no second key_revoked entry
     // Something id-shaped that is no UUID is looked up as a prefix: not found, not a database error.
     await expect(new ApiKeyStore(store.database).revoke('0'.repeat(36))).rejects.toMatchObject({
       kind: 'not_found',

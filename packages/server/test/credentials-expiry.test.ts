@@ -124,6 +124,36 @@ describe('expired and revoked credentials', () => {
     expect(reads).toBe(3);
   });
 
+  it('remembers a key it could not find, so a client looping over it costs no query each time', async () => {
+    let reads = 0;
+    let now = Date.now();
+    const { database } = earshot.store;
+    const counted = new Proxy(database.db, {
+      get(target, property, receiver) {
+        if (property === 'select') reads++;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const keys = new ApiKeyStore(
+      { db: counted, transaction: database.transaction.bind(database) },
+      () => now,
+    );
+    const unknown = `esk_${'q'.repeat(12)}_${'A'.repeat(43)}`;
+    for (let i = 0; i < 20; i++)
+      await expect(keys.verify(unknown)).rejects.toMatchObject({ status: 401 });
+    expect(reads).toBe(1);
+    // Remembered no longer than a found key would be, and a re-check that asks for a young
+    // read (the socket heartbeat's) gets one.
+    now += 31_000;
+    await expect(keys.verify(unknown)).rejects.toMatchObject({ status: 401 });
+    expect(reads).toBe(2);
+    now += 2_000;
+    await expect(keys.verify(unknown, { maxAgeMs: 1_000 })).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(reads).toBe(3);
+  });
+
   it('never lets a read begun before a revocation answer a check made after it', async () => {
     // Reads of the key row run at once, but the first one's answer is held back until after
     // the revocation has committed: the race a busy database makes likely.

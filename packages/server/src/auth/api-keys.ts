@@ -5,7 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { API_KEY_SCOPES, EarshotError, type ApiKeyInfo, type ApiKeyScope } from '@earshot/protocol';
 import { keyPrincipal, type Principal } from './principal.ts';
 import type { Revocations } from './revocations.ts';
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Database, Db } from '../store/index.ts';
 import { insertMany, query, writeWith, type AlsoWrite } from '../store/rows.ts';
 import { apiKeys } from '../store/schema.ts';
@@ -15,6 +15,8 @@ export { API_KEY_SCOPES, type ApiKeyInfo, type ApiKeyScope };
 const KEY_PATTERN = /^esk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 /** Verified keys are remembered this long, so ingest does not query per request. */
 const CACHE_MS = 30_000;
+/** Unknown prefixes remembered at most. */
+const MAX_MISSES = 10_000;
 
 interface VerifiedKey {
   info: ApiKeyInfo;
@@ -31,6 +33,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class ApiKeyStore {
   private readonly cache = new Map<string, VerifiedKey>();
+  /**
+   * Prefixes read and not found, by when: a client retrying a deleted or mistyped key in a
+   * loop would otherwise cost a query per request. Safe to remember, since a prefix is drawn
+   * at random when its key is made: no key can come to exist under a prefix someone has
+   * already tried (one made here is forgotten from this list anyway). Bounded, oldest out.
+   */
+  private readonly misses = new Map<string, number>();
   /**
    * Reads of a key's row in flight, by prefix: every socket opened with one key re-checks it
    * on its heartbeat, and a thousand sockets must not mean a thousand queries.
@@ -76,6 +85,7 @@ export class ApiKeyStore {
   ): Promise<{ key: string; info: ApiKeyInfo }> {
     const { prefix, secret } = newKeyParts();
     const now = this.clock();
+    this.misses.delete(prefix);
     return writeWith(
       this.database,
       async (db) => {
@@ -119,26 +129,37 @@ export class ApiKeyStore {
     return rows.map(toInfo);
   }
 
-  /** `also` commits with the revocation (its audit entry). */
+  /**
+   * `also` commits with the revocation (its audit entry). Revoking a revoked key changes
+   * nothing: it keeps the time of its first revocation, and `also` is not run again.
+   */
   async revoke(idOrPrefix: string, also?: AlsoWrite<ApiKeyInfo>): Promise<ApiKeyInfo> {
     // Only a well-formed UUID is compared with the id column: anything else there is a
     // database error, not a 404 (36 dashes and hex digits in the wrong places, say).
     const column = UUID.test(idOrPrefix) ? apiKeys._id : apiKeys.prefix;
-    const info = await writeWith(
+    const { info } = await writeWith(
       this.database,
       async (db) => {
+        // Only a key not yet revoked: of two revocations at once, one updates the row and the
+        // other (PostgreSQL re-checks the condition once the first commits) finds it revoked.
         const [row] = await query(() =>
           db
             .update(apiKeys)
-            // A key revoked twice keeps the time of its first revocation.
-            .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${this.clock()})` })
-            .where(eq(column, idOrPrefix))
+            .set({ revokedAt: this.clock() })
+            .where(and(eq(column, idOrPrefix), isNull(apiKeys.revokedAt)))
             .returning(),
         );
-        if (!row) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
-        return toInfo(row);
+        if (row) return { info: toInfo(row), already: false };
+        const [existing] = await query(() =>
+          db.select().from(apiKeys).where(eq(column, idOrPrefix)),
+        );
+        if (!existing) throw new EarshotError('not_found', `No API key ${idOrPrefix}`);
+        return { info: toInfo(existing), already: true };
       },
-      also,
+      also &&
+        (async (tx, result) => {
+          if (!result.already) await also(tx, result.info);
+        }),
     );
     // Once committed: no cached verification outlives it (a check from now on reads the
     // revoked row, not one read before), and sockets using the key close.
@@ -162,8 +183,13 @@ export class ApiKeyStore {
     let entry: VerifiedKey | undefined = ephemeral
       ? { ...ephemeral, readAt: Infinity }
       : this.cache.get(prefix);
-    if (!entry || now - entry.readAt > (options.maxAgeMs ?? CACHE_MS))
-      entry = await this.read(prefix);
+    const maxAgeMs = options.maxAgeMs ?? CACHE_MS;
+    if (!entry) {
+      const missedAt = this.misses.get(prefix);
+      if (missedAt !== undefined && now - missedAt <= maxAgeMs)
+        throw unauthorized('Unknown API key');
+    }
+    if (!entry || now - entry.readAt > maxAgeMs) entry = await this.read(prefix);
     if (!entry) throw unauthorized('Unknown API key');
     if (!timingSafeEqual(entry.hash, sha256(secret))) throw unauthorized('Wrong API key');
     if (entry.info.revokedAt !== undefined) throw unauthorized('API key revoked');
@@ -180,7 +206,12 @@ export class ApiKeyStore {
     const readAt = this.clock();
     pending = query(() => this.db.select().from(apiKeys).where(eq(apiKeys.prefix, prefix)))
       .then(([row]) => {
-        if (!row) return undefined;
+        if (!row) {
+          this.misses.delete(prefix); // re-inserted: the map's order is the age order
+          this.misses.set(prefix, readAt);
+          if (this.misses.size > MAX_MISSES) this.misses.delete(this.misses.keys().next().value!);
+          return undefined;
+        }
         const entry = { info: toInfo(row), hash: Buffer.from(row.secretHash, 'hex'), readAt };
         if (generation === this.generation) this.cache.set(prefix, entry);
         return entry;
