@@ -190,6 +190,8 @@ export function startCall(
     state,
     mutations: [
       { table: 'liveCalls', doc: call },
+      // Kept with the call: after a restart it is read back, whatever the campaign says then.
+      { table: 'callRedactionPolicies', doc: { liveCallId, policy: state.redaction.policy } },
       ...callPhases.map((doc) => ({ table: 'callPhases' as const, doc })),
       ...callObjectives.map((doc) => ({ table: 'callObjectives' as const, doc })),
     ],

@@ -11,6 +11,7 @@ import type {
   LivePerformanceMetrics,
   LiveTranscript,
   NextAction,
+  RedactionPolicy,
   SentimentAnalysis,
   SupervisorAction,
   TranscriptArchive,
@@ -43,6 +44,15 @@ export interface OutboxRecord {
   attempts: number;
   nextAttemptAt: number;
   createdAt: number;
+}
+
+/**
+ * The redaction policy a call started with, kept with the call: a restart reads it back, so a
+ * call keeps its policy even if its campaign's changes meanwhile.
+ */
+export interface CallPolicyRecord {
+  liveCallId: string;
+  policy: RedactionPolicy;
 }
 
 /** A note, bookmark or flag kept after the live rows expire (its `_id` is the action's). */
@@ -79,6 +89,7 @@ export interface WritableDocuments {
   callAnalytics: CallAnalytics;
   transcriptArchive: TranscriptArchive;
   callEvents: CallEventRecord;
+  callRedactionPolicies: CallPolicyRecord;
   outbox: OutboxRecord;
   callAnnotations: AnnotationRecord;
   auditLog: AuditRecord;
@@ -95,6 +106,7 @@ export const LIVE_CALL_TABLES = CALL_TABLES satisfies readonly WritableTable[];
 /** Tables in the order a commit writes them, parents before children. */
 export const WRITE_ORDER: readonly WritableTable[] = [
   ...LIVE_CALL_TABLES,
+  'callRedactionPolicies',
   'outbox',
   'callAnnotations',
   'callEvents',

@@ -188,4 +188,53 @@ describeEachDatabase('reading calls back at a restart', (store) => {
     await second.calls.drain();
     await second.writer.stop();
   });
+
+  it('keeps the redaction policy a call started with across a restart, though its campaign changed', async () => {
+    const now = Date.now();
+    const created = await store().campaigns.create({
+      ...SALES_CAMPAIGN,
+      name: 'Policy kept',
+      redaction: { email: 'redact' },
+      createdAt: now,
+      updatedAt: now,
+    });
+    const first = await restart(store());
+    await first.calls.start(startRequest('policy-1', { campaignName: 'Policy kept' }));
+    await first.calls.drain();
+    await first.writer.stop();
+    // Emails are kept from now on: for calls that start now, not for policy-1.
+    await store().campaigns.update(created._id, { redaction: { email: 'keep' } });
+
+    const second = await restart(store());
+    await second.calls.ingest('policy-1', [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+      {
+        type: 'transcript',
+        seq: 3,
+        segmentId: 's1',
+        speaker: 'customer',
+        text: 'write to sam@example.com please',
+        isFinal: true,
+        timestamp: '0:03',
+      },
+    ]);
+    await second.calls.start(startRequest('policy-2', { campaignName: 'Policy kept' }));
+    await second.calls.ingest('policy-2', [
+      {
+        type: 'transcript',
+        seq: 1,
+        segmentId: 's1',
+        speaker: 'customer',
+        text: 'write to sam@example.com please',
+        isFinal: true,
+        timestamp: '0:03',
+      },
+    ]);
+    const text = (callId: string) => second.calls.snapshot(callId)!.liveTranscripts[0]!.text;
+    expect(text('policy-1')).toBe('write to [EMAIL] please');
+    expect(text('policy-2')).toBe('write to sam@example.com please');
+    await second.calls.drain();
+    await second.writer.stop();
+  });
 });

@@ -58,7 +58,7 @@ import {
   type TickPart,
 } from './call-host.ts';
 import { isOutage, toEarshotError, type Store } from '../store/index.ts';
-import { callEvents, liveCalls } from '../store/schema.ts';
+import { callEvents, callRedactionPolicies, liveCalls } from '../store/schema.ts';
 
 type Document = Record<string, unknown>;
 
@@ -471,7 +471,22 @@ export class CallService implements CallHost {
     const campaign = snapshot.liveCall.campaignId
       ? await campaignOf(snapshot.liveCall.campaignId)
       : undefined;
-    return restoreCall(snapshot, campaign?.script, seen, start, campaign, lastEventAt || undefined);
+    // The policy the call started with, if stored (calls started before it was kept have
+    // none, and take their campaign's as it is now).
+    const [started] = ended
+      ? []
+      : await this.options.store.database.db
+          .select({ policy: callRedactionPolicies.policy })
+          .from(callRedactionPolicies)
+          .where(eq(callRedactionPolicies.liveCallId, id));
+    return restoreCall(
+      snapshot,
+      campaign?.script,
+      seen,
+      start,
+      started ? { redaction: started.policy } : campaign,
+      lastEventAt || undefined,
+    );
   }
 
   /**

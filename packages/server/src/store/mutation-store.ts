@@ -20,6 +20,7 @@ const TABLES: Record<WritableTable, PgTable> = {
   callSystemConfig: schema.callSystemConfig,
   sentimentAnalysis: schema.sentimentAnalysis,
   callEvents: schema.callEvents,
+  callRedactionPolicies: schema.callRedactionPolicies,
   outbox: schema.outbox,
   callAnnotations: schema.callAnnotations,
   callAnalytics: schema.callAnalytics,
@@ -35,13 +36,14 @@ const TABLES: Record<WritableTable, PgTable> = {
 const APPEND_ONLY: Partial<Record<WritableTable, string>> = {
   auditLog: '"id"',
   callEvents: '"live_call_id", "seq"',
+  callRedactionPolicies: '"live_call_id"',
 };
 
 /** What identifies a row: its `_id`, or for an event record its call and seq. */
 function keyOf(mutation: Mutation): string {
-  return mutation.table === 'callEvents'
-    ? `${mutation.doc.liveCallId}:${mutation.doc.seq}`
-    : mutation.doc._id;
+  if (mutation.table === 'callEvents') return `${mutation.doc.liveCallId}:${mutation.doc.seq}`;
+  if (mutation.table === 'callRedactionPolicies') return mutation.doc.liveCallId;
+  return mutation.doc._id;
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   TTS_STATUSES,
   type CallAnalyticsFields,
   type CampaignScript,
+  type RedactionPolicy,
   type RedactionPolicyPatch,
   type SupervisorAction,
 } from '@earshot/protocol';
@@ -430,6 +431,15 @@ export const callEvents = pgTable(
   },
   (t) => [primaryKey({ name: 'call_events_pkey', columns: [t.liveCallId, t.seq] })],
 );
+
+/**
+ * The redaction policy each call started with (its campaign's then): read back at a restart,
+ * so that a campaign changed meanwhile does not change what its running calls keep.
+ */
+export const callRedactionPolicies = pgTable('call_redaction_policies', {
+  liveCallId: liveCallReference().primaryKey(),
+  policy: jsonb().$type<RedactionPolicy>().notNull(),
+});
 
 /** API keys: only a SHA-256 of the secret is stored; the key is shown once at creation. */
 export const apiKeys = pgTable(
