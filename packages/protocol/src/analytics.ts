@@ -5,8 +5,8 @@ import { isoTimestamp } from './documents.ts';
 import { END_REASONS } from './literals.ts';
 /**
  * Which ended calls' roll-ups: by campaign, agent, end reason, and when they ended (`from`
- * inclusive, `to` exclusive). Newest first, at most `limit`; to page back, pass the oldest
- * `endedAt` you have as `to`.
+ * inclusive, `to` exclusive). Newest first, at most `limit`; the next page is asked for with
+ * the `next` cursor the list answered.
  */
 export const analyticsQuery = z
   .strictObject({
@@ -15,6 +15,8 @@ export const analyticsQuery = z
     endReason: z.enum(END_REASONS).optional(),
     from: isoTimestamp.optional(),
     to: isoTimestamp.optional(),
+    /** The `next` a previous page answered: this page starts right after that one. */
+    cursor: z.string().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .superRefine((query, context) => {

@@ -195,6 +195,31 @@ for (const kind of DATABASE_KINDS) {
         expect((await asViewer(`/api/v1/analytics/calls/${own._id}`)).status).toBe(200);
       });
 
+      it('pages with the cursor it answers, losing no call that ended in the same millisecond', async () => {
+        // Two more calls that end at the same instant.
+        const endedAt = t.clock.now + MINUTE;
+        for (const callId of ['tie-1', 'tie-2']) {
+          const start = startRequest(callId, { startTime: new Date(t.clock.now).toISOString() });
+          expect((await t.request('POST', '/api/v1/calls', start)).status).toBe(201);
+        }
+        t.clock.advance(MINUTE);
+        for (const callId of ['tie-1', 'tie-2'])
+          await t.request('POST', `/api/v1/calls/${callId}/end`, { reason: 'completed' });
+        const seen: string[] = [];
+        let query = `limit=1&from=${new Date(T0).toISOString()}`;
+        for (let page = 0; page < 10; page++) {
+          const response = await get(`/api/v1/analytics/calls?${query}`);
+          expect(response.status, JSON.stringify(response.body)).toBe(200);
+          seen.push(...ids(response.body));
+          if (!response.body.next) break;
+          query = `limit=1&from=${new Date(T0).toISOString()}&cursor=${String(response.body.next)}`;
+        }
+        expect(seen.slice(0, 2).sort()).toEqual(['tie-1', 'tie-2']);
+        expect(seen.slice(2)).toEqual(['b-1', 'a-2', 'a-1']);
+        const tied = (await get('/api/v1/analytics/calls?limit=2')).body.calls as CallAnalytics[];
+        expect(tied.map((call) => Date.parse(call.endedAt))).toEqual([endedAt, endedAt]);
+      });
+
       it('refuses a bad query naming the field, and anyone not signed in', async () => {
         const refused = async (query: string, field: string) => {
           const response = await get(`/api/v1/analytics/calls?${query}`);
@@ -208,6 +233,7 @@ for (const kind of DATABASE_KINDS) {
         await refused('limit=0', 'limit');
         await refused('endReason=hung-up', 'endReason');
         await refused('campaign=x', 'campaign');
+        await refused('cursor=bm90LWEtY3Vyc29y', 'cursor');
         const anonymous = await get('/api/v1/analytics/calls', { authorization: '' });
         expect(anonymous.status).toBe(401);
         const ingestOnly = await get('/api/v1/analytics/summary', {

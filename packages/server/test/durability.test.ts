@@ -200,6 +200,16 @@ async function watchRealtime(base: string, key: string) {
   return watcher;
 }
 
+/** A fresh PostgreSQL database reached through a proxy the test can cut and restore. */
+async function postgresBehindProxy() {
+  const database = await createPostgresDatabase();
+  const upstream = new URL(TEST_POSTGRES_URL);
+  const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+  return { database, proxy, url: viaProxy.toString() };
+}
+
 describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => {
   it.each([
     ['main thread', false],
@@ -207,14 +217,10 @@ describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => 
   ])(
     'answers 503 with Retry-After, acknowledges nothing uncommitted, keeps supervisors connected, and recovers by itself (calls on the %s)',
     async (_host, thread) => {
-      const database = await createPostgresDatabase();
-      const upstream = new URL(TEST_POSTGRES_URL);
-      const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
-      const viaProxy = new URL(database.url);
-      viaProxy.port = String(proxy.port);
+      const { database, proxy, url } = await postgresBehindProxy();
       const config = loadConfig(
         {
-          'database-url': viaProxy.toString(),
+          'database-url': url,
           'data-dir': 'memory://',
           ...(thread ? { 'engine-thread': true } : {}),
         },
@@ -300,14 +306,10 @@ describe.skipIf(!postgresAvailable)('PostgreSQL unreachable during load', () => 
 
 describe.skipIf(!postgresAvailable)('a supervisor action refused with 503', () => {
   it('is taken once when retried with its Idempotency-Key after the database is back', async () => {
-    const database = await createPostgresDatabase();
-    const upstream = new URL(TEST_POSTGRES_URL);
-    const proxy = await startTcpProxy(upstream.hostname, Number(upstream.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
+    const { database, proxy, url } = await postgresBehindProxy();
     const config = loadConfig(
       {
-        'database-url': viaProxy.toString(),
+        'database-url': url,
         'data-dir': 'memory://',
         // A platform no one answers at: actions on the call get outbox rows.
         'platform-webhook-url': 'http://127.0.0.1:9/actions',

@@ -306,6 +306,9 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it("records the outcome on the action's row in the same commit, for a call this process does not hold", async () => {
+      // Only this test's dispatcher runs: the server's own would record through the call.
+      await t.earshot.dispatcher!.stop();
+      await t.earshot.dispatcher!.drain();
       const actOn = await liveCall('elsewhere-1');
       const id = await actOn({ action: 'JOIN_CALL' });
       const worker = dispatcherAnswering(async () => 200, {

@@ -234,7 +234,20 @@ describeEachDatabase('reading calls back at a restart', (store) => {
     const text = (callId: string) => second.calls.snapshot(callId)!.liveTranscripts[0]!.text;
     expect(text('policy-1')).toBe('write to [EMAIL] please');
     expect(text('policy-2')).toBe('write to sam@example.com please');
+    // Ended, and read back after another restart, it still redacts a note by its own policy.
+    await second.calls.end('policy-1', 'completed');
     await second.calls.drain();
     await second.writer.stop();
+    const third = await restart(store());
+    await third.calls.endedReadBack;
+    const noted = await third.calls.act('policy-1', {
+      supervisorId: 'sup-1',
+      supervisorName: 'Riley',
+      action: 'ADD_NOTE',
+      details: 'customer wrote from sam@example.com',
+    });
+    expect(noted.details).toBe('customer wrote from [EMAIL]');
+    await third.calls.drain();
+    await third.writer.stop();
   });
 });

@@ -175,5 +175,36 @@ for (const kind of DATABASE_KINDS) {
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body.errors)).toContain('action');
     });
+
+    it('takes an Idempotency-Key afresh on a later call that reuses the callId', async () => {
+      const note = (details: string) =>
+        t.request(
+          'POST',
+          '/api/v1/calls/reuse-1/actions',
+          { action: 'ADD_NOTE', details },
+          { authorization: `Bearer ${monitorKey}`, 'idempotency-key': 'note-1' },
+        );
+      const start = () =>
+        t.request(
+          'POST',
+          '/api/v1/calls',
+          startRequest('reuse-1', { startTime: new Date(t.clock.now).toISOString() }),
+        );
+      expect((await start()).status).toBe(201);
+      expect((await note('First call')).status).toBe(201);
+      await t.request('POST', '/api/v1/calls/reuse-1/end', { reason: 'completed' });
+      t.clock.advance(61 * 60_000);
+      await t.earshot.sweeper.runOnce();
+      // Another call under the same callId, and the same key: another action, and the first
+      // call's note, kept as an annotation, is not overwritten by this one.
+      expect((await start()).status).toBe(201);
+      expect((await note('Second call')).status).toBe(201);
+      const annotations = await t.request('GET', '/api/v1/annotations?callId=reuse-1', undefined, {
+        authorization: `Bearer ${monitorKey}`,
+      });
+      expect(
+        (annotations.body.annotations as Array<{ details: string }>).map((a) => a.details).sort(),
+      ).toEqual(['First call', 'Second call']);
+    });
   });
 }

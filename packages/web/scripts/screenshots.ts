@@ -1,9 +1,10 @@
 // Takes the screenshots kept in docs/screenshots: the wallboard and the LiveCallMonitorModal
-// mid-call, at 1280×720 and on a tablet, the sign-in form and the admin screen, from the real
-// server with the demo's simulated calls.
+// mid-call, at 1280×720 and on a tablet, and after its connection dropped; the sign-in form
+// and the admin screen, from the real server with the demo's simulated calls.
 //   npm run screenshots   (needs Chromium; about a minute)
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { WebSocketRoute } from 'playwright-core';
 import { Simulator } from '@earshot/simulator';
 import {
   buildConsole,
@@ -63,6 +64,25 @@ try {
   await tablet.waitForTimeout(2500);
   await tablet.screenshot({ path: `${OUT}monitor-tablet.png` });
   console.log('monitor-tablet.png');
+
+  // The same call on a page whose socket then drops: the modal says it has stopped updating.
+  const dropped = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  let socket: WebSocketRoute | undefined;
+  let refuse = false;
+  await dropped.routeWebSocket(/\/api\/v1\/realtime/, (ws) => {
+    if (refuse) return ws.close();
+    socket = ws;
+    ws.connectToServer();
+  });
+  await dropped.goto(`${server.base}/calls/${encodeURIComponent(callId)}`);
+  await signInThroughForm(dropped, 'ada', adaPassword);
+  await dropped.getByRole('dialog').waitFor();
+  await dropped.waitForTimeout(1500);
+  refuse = true;
+  await socket?.close();
+  await dropped.getByTestId('monitor-stale').waitFor();
+  await dropped.screenshot({ path: `${OUT}monitor-reconnecting.png` });
+  console.log('monitor-reconnecting.png');
 
   const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await admin.goto(`${server.base}/admin`);

@@ -139,14 +139,17 @@ export function useCall(callId: string): CallView {
         },
         onResync: noteResync,
         onError(problem) {
-          // 503: a restarted server is still reading the call back; the client asks again.
+          // 503: a restarted server is still reading the call back; 429 with retryAfter: this
+          // connection asked too often. Either way the client asks again.
           setView(
             problem.status === 503
               ? {
                   kind: 'loading',
                   detail: 'The server has restarted and is still reading this call back…',
                 }
-              : { kind: 'missing', detail: problem.detail },
+              : problem.status === 429 && problem.retryAfter !== undefined
+                ? { kind: 'loading', detail: 'Too many requests on this connection; asking again…' }
+                : { kind: 'missing', detail: problem.detail },
           );
         },
       },

@@ -44,6 +44,16 @@ export function alertsOf(row: WallboardRow, holdSince: number | undefined, now: 
   return alerts;
 }
 
+/**
+ * Whether an ended call's row still shows: for ENDED_GRACE_MS after it ended, or after this
+ * page saw it end, whichever is later. A call ended as stale ends as of its last event,
+ * minutes before anyone is told; counted from its endedAt alone, it would never show as
+ * ended at all.
+ */
+export function endedRowShown(endedAt: string, seenEndingAt: number | undefined, now: number) {
+  return now - Math.max(Date.parse(endedAt), seenEndingAt ?? -Infinity) < ENDED_GRACE_MS;
+}
+
 export function Wallboard({ onOpen }: { onOpen: (callId: string) => void }) {
   const rows = useWallboard();
   const now = useNow();
@@ -54,13 +64,20 @@ export function Wallboard({ onOpen }: { onOpen: (callId: string) => void }) {
   const [sort, setSort] = useState<SortKey>('duration');
   // When this console first saw each call on hold (the row carries no hold start).
   const holds = useRef(new Map<string, number>());
+  // Calls this console saw live, and when it saw each of them end.
+  const seenLive = useRef(new Set<string>());
+  const seenEnding = useRef(new Map<string, number>());
 
   const all = useMemo(() => [...(rows?.values() ?? [])], [rows]);
   for (const row of all) {
     if (row.status === 'on-hold') {
       if (!holds.current.has(row.callId)) holds.current.set(row.callId, Date.now());
     } else holds.current.delete(row.callId);
+    if (!row.endedAt) seenLive.current.add(row.callId);
+    else if (seenLive.current.delete(row.callId)) seenEnding.current.set(row.callId, Date.now());
   }
+  for (const callId of seenEnding.current.keys())
+    if (!rows?.has(callId)) seenEnding.current.delete(callId);
   // The chosen value stays an option when its last call leaves the board: otherwise the select
   // would show "All" while still filtering by it, and the board would say no call matches.
   const optionsOf = (values: string[], chosen: string) =>
@@ -76,7 +93,12 @@ export function Wallboard({ onOpen }: { onOpen: (callId: string) => void }) {
   const needle = search.trim().toLowerCase();
   const visible = all
     // Ended calls leave the board after a few seconds, unless the filter asks for them.
-    .filter((r) => status === 'ended' || !r.endedAt || now - Date.parse(r.endedAt) < ENDED_GRACE_MS)
+    .filter(
+      (r) =>
+        status === 'ended' ||
+        !r.endedAt ||
+        endedRowShown(r.endedAt, seenEnding.current.get(r.callId), now),
+    )
     .filter((r) => !status || r.status === status)
     .filter((r) => !campaign || r.campaignName === campaign)
     .filter((r) => !agent || r.agentName === agent)

@@ -18,6 +18,21 @@ import {
   type ConsoleServer,
 } from './support/browser.ts';
 
+/** A 503 problem, as the server answers while its database is unavailable. */
+function unavailable(detail: string) {
+  return {
+    status: 503,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({
+      type: 'urn:earshot:error:unavailable',
+      title: 'Service unavailable',
+      status: 503,
+      detail,
+      kind: 'unavailable',
+    }),
+  };
+}
+
 describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
   let server: ConsoleServer;
   let browser: Browser;
@@ -259,17 +274,7 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
       keys.push(route.request().headers()['idempotency-key'] ?? '');
       if (!refuseNext) return route.continue();
       refuseNext = false;
-      await route.fulfill({
-        status: 503,
-        contentType: 'application/problem+json',
-        body: JSON.stringify({
-          type: 'urn:earshot:error:unavailable',
-          title: 'Service unavailable',
-          status: 503,
-          detail: 'The database is unavailable; retry shortly',
-          kind: 'unavailable',
-        }),
-      });
+      await route.fulfill(unavailable('The database is unavailable; retry shortly'));
     });
     try {
       const before = await log.locator('li').count();
@@ -289,6 +294,17 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
       expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
       expect(keys[1]).toBe(keys[0]);
       expect(keys[2]).not.toBe(keys[0]);
+      // A failed note sent again with other words is another note, with a key of its own.
+      refuseNext = true;
+      await dialog.getByRole('toolbar').getByRole('button', { name: 'Note', exact: true }).click();
+      await form.locator('textarea').fill('Call back on Monday');
+      await form.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('unavailable');
+      await form.locator('textarea').fill('Call back on Tuesday');
+      await form.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => log.textContent()).toContain('Call back on Tuesday');
+      expect(keys).toHaveLength(5);
+      expect(keys[4]).not.toBe(keys[3]);
       // The form closed with focus back in the dialog: a shortcut works without a click.
       await page.keyboard.press('?');
       await dialog.getByRole('region', { name: 'Keyboard shortcuts' }).waitFor();
@@ -479,17 +495,7 @@ describe.skipIf(!chromiumAvailable)('supervisor console in Chromium', () => {
   it('says so when the server could not sign out, and stays signed in', async () => {
     await page.route('**/api/v1/session', (route) =>
       route.request().method() === 'DELETE'
-        ? route.fulfill({
-            status: 503,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({
-              type: 'urn:earshot:error:unavailable',
-              title: 'Service unavailable',
-              status: 503,
-              detail: 'The audit log is unavailable; retry shortly',
-              kind: 'unavailable',
-            }),
-          })
+        ? route.fulfill(unavailable('The audit log is unavailable; retry shortly'))
         : route.continue(),
     );
     try {

@@ -8,13 +8,40 @@ import type { RouteDependencies } from './app.ts';
 
 const idParams = z.strictObject({ id: z.uuid() });
 
+/**
+ * Where a page of roll-ups ended: its last row's `endedAt` and `_id`, so the next page starts
+ * right after it even when several calls ended in the same millisecond. Opaque to clients.
+ */
+const cursorFields = z.tuple([z.iso.datetime(), z.uuid()]);
+
+function encodeCursor(row: { endedAt: string; _id: string }): string {
+  return Buffer.from(JSON.stringify([row.endedAt, row._id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { endedAt: string; id: string } {
+  try {
+    const [endedAt, id] = cursorFields.parse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
+    return { endedAt, id };
+  } catch {
+    throw new EarshotError('validation', 'Invalid query: cursor', {
+      fields: [{ field: 'cursor', message: 'Not a cursor this server answered with' }],
+    });
+  }
+}
+
 export function analyticsRoutes({ store, access }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
     const watch = access.guard('calls:watch');
 
     app.get('/analytics/calls', { preHandler: watch }, async (request) => {
-      const filter = parseOrThrow(analyticsQuery, request.query, 'query');
-      return { calls: await store.analytics.list(filter, request.principal!.campaigns) };
+      const { cursor, ...filter } = parseOrThrow(analyticsQuery, request.query, 'query');
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const calls = await store.analytics.list(filter, request.principal!.campaigns, after);
+      // A full page may have more after it: `next` asks for the page after its last row.
+      const last = calls.length === filter.limit ? calls.at(-1) : undefined;
+      return { calls, ...(last ? { next: encodeCursor(last) } : {}) };
     });
 
     app.get('/analytics/summary', { preHandler: watch }, async (request) => {

@@ -213,7 +213,12 @@ export function openApiDocument() {
           responses: {
             '200': {
               description: 'Roll-ups, newest first',
-              ...json(z.object({ calls: z.array(callAnalyticsDocument) })),
+              ...json(
+                z.object({
+                  calls: z.array(callAnalyticsDocument),
+                  next: z.string().optional().describe('The cursor of the page after this one'),
+                }),
+              ),
             },
             ...errors(400, 401, 403),
           },

@@ -21,10 +21,11 @@ const idempotencyHeader = z.object({
 
 /**
  * The action id a request's Idempotency-Key stands for: a UUID (version 8, RFC 9562) made from
- * a SHA-256 of who asked, on which call, with which key. Two users' keys never collide.
+ * a SHA-256 of who asked, on which live call (its document id), with which key. Two users'
+ * keys never collide, nor do one user's on two calls that shared a callId.
  */
-export function actionIdFor(principalId: string, callId: string, key: string): string {
-  const bytes = createHash('sha256').update(`${principalId}\n${callId}\n${key}`).digest();
+export function actionIdFor(principalId: string, liveCallId: string, key: string): string {
+  const bytes = createHash('sha256').update(`${principalId}\n${liveCallId}\n${key}`).digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.subarray(0, 16).toString('hex');
@@ -63,9 +64,12 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
       // A request retried with its Idempotency-Key (after a 503 or a lost answer, say) gets the
       // action it took the first time, 200, rather than taking it again: the id is the key's,
       // per user and call, so a transfer is never sent to the platform twice.
-      const id = key === undefined ? undefined : actionIdFor(principal.id, callId, key);
-      const retried =
-        id !== undefined && calls.snapshot(callId)?.supervisorActions.some((a) => a._id === id);
+      // Per live call, not per callId: a callId may come back for another call once the first
+      // one's live rows have expired, and its actions must not take the old ones' ids.
+      const held = calls.snapshot(callId);
+      const id =
+        key === undefined || !held ? undefined : actionIdFor(principal.id, held.liveCall._id, key);
+      const retried = id !== undefined && held!.supervisorActions.some((a) => a._id === id);
       // The audit entry commits with the action (CallService.act).
       const action = await calls.act(
         callId,

@@ -472,13 +472,12 @@ export class CallService implements CallHost {
       ? await campaignOf(snapshot.liveCall.campaignId)
       : undefined;
     // The policy the call started with, if stored (calls started before it was kept have
-    // none, and take their campaign's as it is now).
-    const [started] = ended
-      ? []
-      : await this.options.store.database.db
-          .select({ policy: callRedactionPolicies.policy })
-          .from(callRedactionPolicies)
-          .where(eq(callRedactionPolicies.liveCallId, id));
+    // none, and take their campaign's as it is now). An ended call needs it too: notes and
+    // flags are taken, and redacted, for the hour its rows are kept.
+    const [started] = await this.options.store.database.db
+      .select({ policy: callRedactionPolicies.policy })
+      .from(callRedactionPolicies)
+      .where(eq(callRedactionPolicies.liveCallId, id));
     return restoreCall(
       snapshot,
       campaign?.script,

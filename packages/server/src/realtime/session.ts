@@ -52,8 +52,9 @@ export interface SessionOptions {
   /**
    * Client messages a connection may send per second, and in one burst (10 and 50). Each
    * subscribe costs a snapshot and each unsubscribe a presence announcement to every follower
-   * of the call: a client looping over them would make the server work for nothing. Messages
-   * beyond the limit are answered with a 429 `error` saying when to try again, and not acted on.
+   * of the call: a client looping over them would make the server work for nothing. Every
+   * message counts; a subscribe beyond the limit is answered with a 429 `error` saying when to
+   * try again, and not acted on.
    */
   messagesPerSecond?: number;
   messageBurst?: number;
@@ -152,7 +153,10 @@ export class Session {
 
   /** Handles one parsed client message (hello is the transport's business). */
   handle(message: ClientMessage): void {
-    const retryAfter = this.messages.wait('messages');
+    // Every message is counted; only a subscribe is refused for it. An unsubscribe frees what
+    // a subscription holds and a ping costs nothing: refusing them would keep a subscription
+    // the client believes gone (its answer to a refused unsubscribe goes nowhere).
+    const retryAfter = message.type === 'subscribe' ? this.messages.wait('messages') : 0;
     if (retryAfter > 0) {
       const problem = new EarshotError(
         'rate_limited',

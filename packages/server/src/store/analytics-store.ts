@@ -11,7 +11,7 @@ import type {
   TranscriptArchive,
   TranscriptArchiveFields,
 } from '@earshot/protocol';
-import { and, asc, count, desc, eq, gte, inArray, lt, sql, sum, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, lt, or, sql, sum, type SQL } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import { insertMany, query, toDocument } from './rows.ts';
 import { callAnalytics, callAnnotations, transcriptArchive } from './schema.ts';
@@ -69,7 +69,10 @@ export class AnalyticsStore {
   }
 
   /** The conditions an analytics query and a campaign scope put on callAnalytics rows. */
-  private conditionsOf(filter: Omit<AnalyticsQuery, 'limit'>, scope: CampaignScope): SQL[] {
+  private conditionsOf(
+    filter: Omit<AnalyticsQuery, 'limit' | 'cursor'>,
+    scope: CampaignScope,
+  ): SQL[] {
     const conditions: SQL[] = [];
     if (scope !== 'all') conditions.push(inArray(callAnalytics.campaignId, [...scope]));
     if (filter.campaignId) conditions.push(eq(callAnalytics.campaignId, filter.campaignId));
@@ -83,9 +86,21 @@ export class AnalyticsStore {
   }
 
   /** Roll-ups of ended calls, newest first, within `scope`. */
-  async list(filter: AnalyticsQuery, scope: CampaignScope): Promise<CallAnalytics[]> {
+  async list(
+    filter: Omit<AnalyticsQuery, 'cursor'>,
+    scope: CampaignScope,
+    /** The row the previous page ended with: this page starts after it, in the same order. */
+    after?: { endedAt: string; id: string },
+  ): Promise<CallAnalytics[]> {
     if (scope !== 'all' && scope.length === 0) return [];
     const conditions = this.conditionsOf(filter, scope);
+    if (after)
+      conditions.push(
+        or(
+          lt(callAnalytics.endedAt, after.endedAt),
+          and(eq(callAnalytics.endedAt, after.endedAt), lt(callAnalytics._id, after.id)),
+        )!,
+      );
     const rows = await query(() =>
       this.db
         .select()

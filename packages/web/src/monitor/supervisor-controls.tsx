@@ -70,10 +70,14 @@ export function SupervisorControls({
   const section = useRef<HTMLElement>(null);
   // Read by handlers that may run before React re-renders (a key pressed twice).
   const busyNow = useRef(false);
-  /** The key of the last action that failed, to send again if the same action is retried. */
-  const retry = useRef<{ kind: SupervisorActionKind; key: string; at: number } | undefined>(
-    undefined,
-  );
+  /**
+   * The key of the last action that failed, to send again if the same action, with the same
+   * details, is tried again: changed details are another action (the server would answer a
+   * reused key with the first one's).
+   */
+  const retry = useRef<
+    { kind: SupervisorActionKind; details: string | undefined; key: string; at: number } | undefined
+  >(undefined);
   const ended = call.liveCall.status === 'ended';
 
   /** Focus back inside the controls once a form closes, so the shortcuts keep working. */
@@ -92,10 +96,12 @@ export function SupervisorControls({
     setError(undefined);
     const previous = retry.current;
     const key =
-      previous?.kind === spec.kind && Date.now() - previous.at < RETRY_KEY_MS
+      previous?.kind === spec.kind &&
+      previous.details === details &&
+      Date.now() - previous.at < RETRY_KEY_MS
         ? previous.key
         : newKey();
-    retry.current = { kind: spec.kind, key, at: Date.now() };
+    retry.current = { kind: spec.kind, details, key, at: Date.now() };
     try {
       await postJson(
         `/api/v1/calls/${encodeURIComponent(call.liveCall.callId)}/actions`,
