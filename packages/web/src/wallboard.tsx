@@ -5,9 +5,8 @@ import { useMemo, useRef, useState } from 'react';
 import { clock, elapsed, percent, STATUS_LABELS } from './format.ts';
 import { useWallboard, type WallboardRow } from './realtime.ts';
 import { useNow } from './use-now.ts';
+import { endedRowShown } from './wallboard-rules.ts';
 
-/** How long an ended call stays on the board. */
-const ENDED_GRACE_MS = 15_000;
 /** A hold longer than this is an alert. */
 const LONG_HOLD_MS = 60_000;
 
@@ -42,16 +41,6 @@ export function alertsOf(row: WallboardRow, holdSince: number | undefined, now: 
     alerts.push({ kind: 'long-hold', label: `On hold ${clock((now - holdSince) / 1000)}` });
   if (row.pipelineError) alerts.push({ kind: 'pipeline-error', label: 'Pipeline error' });
   return alerts;
-}
-
-/**
- * Whether an ended call's row still shows: for ENDED_GRACE_MS after it ended, or after this
- * page saw it end, whichever is later. A call ended as stale ends as of its last event,
- * minutes before anyone is told; counted from its endedAt alone, it would never show as
- * ended at all.
- */
-export function endedRowShown(endedAt: string, seenEndingAt: number | undefined, now: number) {
-  return now - Math.max(Date.parse(endedAt), seenEndingAt ?? -Infinity) < ENDED_GRACE_MS;
 }
 
 export function Wallboard({ onOpen }: { onOpen: (callId: string) => void }) {

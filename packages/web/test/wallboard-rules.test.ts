@@ -1,7 +1,7 @@
 // How long an ended call stays on the wallboard: 15 s from its end, or from when the page saw
 // it end when that was later (a call ended as stale ends as of its last event).
 import { expect, it } from 'vitest';
-import { endedRowShown } from '../src/wallboard.tsx';
+import { endedRowShown } from '../src/wallboard-rules.ts';
 
 const END = Date.parse('2026-11-25T10:00:00.000Z');
 const endedAt = new Date(END).toISOString();
