@@ -183,6 +183,13 @@ describe('wallboard patches', () => {
     );
   });
 
+  it('refuses a patch of a row the copy does not hold: the copy is out of step', () => {
+    const rows = new Map<string, WallboardEntry>();
+    expect(() =>
+      applyWallboardChanges(rows, [{ op: 'patch', callId: 'c-9', set: { status: 'ended' } }]),
+    ).toThrow(/c-9, not held/);
+  });
+
   it('a run of upserts, patches and removals merged into one has the effect of the whole run', () => {
     const step = fc.oneof(
       fc.tuple(fc.constant('patch' as const), version),

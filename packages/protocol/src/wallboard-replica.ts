@@ -10,8 +10,9 @@ export function wallboardChangeCallId(change: WallboardChange): string {
 }
 
 /**
- * Applies `changes` to `rows` (by callId), in place. A patch of a row the copy does not hold
- * changes nothing: the server patches only rows it has sent whole.
+ * Applies `changes` to `rows` (by callId), in place. The server patches only rows it has sent
+ * whole, so a patch of a row the copy does not hold means the copy is out of step: it throws,
+ * and RealtimeClient starts the subscription over from a snapshot (as for a call's copy).
  */
 export function applyWallboardChanges(
   rows: Map<string, WallboardEntry>,
@@ -23,7 +24,8 @@ export function applyWallboardChanges(
       rows.set(String(change.entry.callId), change.entry as unknown as WallboardEntry);
     else {
       const row = rows.get(change.callId);
-      if (row) rows.set(change.callId, patchDocument(row, change));
+      if (!row) throw new Error(`Patch for wallboard row ${change.callId}, not held`);
+      rows.set(change.callId, patchDocument(row, change));
     }
   }
 }
