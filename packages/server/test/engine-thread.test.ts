@@ -136,6 +136,35 @@ describe('calls on the engine thread', () => {
     expect(earshot.calls.stats.commits).toBeGreaterThan(0);
   });
 
+  it('takes an action once per Idempotency-Key on the thread, even sent twice at once on a call just started', async () => {
+    const { earshot, base, key } = await start();
+    const monitorKey = (await earshot.keys.create({ name: 'Ada', scopes: ['monitor'] })).key;
+    const post = (path: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`${base}/api/v1${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    await post('/calls', startRequest('thread-act'), { authorization: `Bearer ${key}` });
+    // The id comes from the thread's own call, not the main thread's copy (which may lag).
+    const act = () =>
+      post(
+        '/calls/thread-act/actions',
+        { action: 'TRANSFER_CALL', details: 'billing' },
+        { authorization: `Bearer ${monitorKey}`, 'idempotency-key': 'transfer-1' },
+      );
+    const answers = await Promise.all([act(), act()]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 201]);
+    const [a, b] = (await Promise.all(answers.map((answer) => answer.json()))) as Array<{
+      action: { _id: string };
+    }>;
+    expect(a!.action._id).toBe(b!.action._id);
+    const again = await act();
+    expect(again.status).toBe(200);
+    await earshot.calls.flush();
+    expect(earshot.calls.snapshot('thread-act')!.supervisorActions).toHaveLength(1);
+  });
+
   it('restores the calls on the thread after a restart, and its log lines reach the main log', async () => {
     const first = await start();
     await first.earshot.calls.start(startRequest('kept-1'));

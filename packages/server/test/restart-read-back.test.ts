@@ -94,7 +94,9 @@ describeEachDatabase('reading calls back at a restart', (store) => {
     const rows = second.published.filter((update) => update.entry.endedAt !== undefined);
     expect(rows.map((update) => update.callId).sort()).toEqual(['ended-1', 'ended-2']);
     // And answers as before the restart: a note, a resend answered from the event log.
-    await expect(second.calls.act('ended-1', NOTE)).resolves.toMatchObject({ action: 'ADD_NOTE' });
+    await expect(second.calls.act('ended-1', NOTE)).resolves.toMatchObject({
+      action: { action: 'ADD_NOTE' },
+    });
     await expect(second.calls.ingest('ended-2', scriptedEvents(20))).resolves.toEqual({
       accepted: 0,
       duplicates: 20,
@@ -240,7 +242,7 @@ describeEachDatabase('reading calls back at a restart', (store) => {
     await second.writer.stop();
     const third = await restart(store());
     await third.calls.endedReadBack;
-    const noted = await third.calls.act('policy-1', {
+    const { action: noted } = await third.calls.act('policy-1', {
       supervisorId: 'sup-1',
       supervisorName: 'Riley',
       action: 'ADD_NOTE',

@@ -3,7 +3,6 @@
 // reaches every subscriber of the call like any other change. A call outside the principal's
 // campaigns answers 404 whatever the role; an action the role lacks answers 403.
 import { annotationQuery, parseOrThrow, supervisorActionRequest } from '@earshot/protocol';
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { assertPermission } from '../auth/principal.ts';
@@ -18,19 +17,6 @@ const idempotencyHeader = z.object({
     .regex(/^[\x21-\x7e]{1,200}$/, '1-200 printable ASCII characters, no spaces')
     .optional(),
 });
-
-/**
- * The action id a request's Idempotency-Key stands for: a UUID (version 8, RFC 9562) made from
- * a SHA-256 of who asked, on which live call (its document id), with which key. Two users'
- * keys never collide, nor do one user's on two calls that shared a callId.
- */
-export function actionIdFor(principalId: string, liveCallId: string, key: string): string {
-  const bytes = createHash('sha256').update(`${principalId}\n${liveCallId}\n${key}`).digest();
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 export function supervisorRoutes({ calls, store, access }: RouteDependencies): FastifyPluginAsync {
   return async (app) => {
@@ -62,23 +48,17 @@ export function supervisorRoutes({ calls, store, access }: RouteDependencies): F
         throw error;
       }
       // A request retried with its Idempotency-Key (after a 503 or a lost answer, say) gets the
-      // action it took the first time, 200, rather than taking it again: the id is the key's,
-      // per user and call, so a transfer is never sent to the platform twice.
-      // Per live call, not per callId: a callId may come back for another call once the first
-      // one's live rows have expired, and its actions must not take the old ones' ids.
-      const held = calls.snapshot(callId);
-      const id =
-        key === undefined || !held ? undefined : actionIdFor(principal.id, held.liveCall._id, key);
-      const retried = id !== undefined && held!.supervisorActions.some((a) => a._id === id);
-      // The audit entry commits with the action (CallService.act).
-      const action = await calls.act(
+      // action it took the first time, 200, once that one is committed, rather than taking it
+      // again: the id is the key's, per user and live call (action-idempotency.ts), so a
+      // transfer is never sent to the platform twice. The audit entry commits with the action.
+      const { action, retried } = await calls.act(
         callId,
         {
           supervisorId: principal.id,
           supervisorName: principal.name,
           action: body.action,
           ...(body.details !== undefined ? { details: body.details } : {}),
-          ...(id !== undefined ? { id } : {}),
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
         },
         { actor: { kind: principal.kind, id: principal.id, name: principal.name }, ip: request.ip },
       );

@@ -2,7 +2,8 @@
 // Two implementations: CallService holds the calls on the main thread (the default), and
 // CallThread holds them on a worker thread (--engine-thread), keeping a replica on the main
 // thread for snapshots. Everything here is plain data, so it can cross a thread.
-import type { OutsideAdvice, SupervisorActionInput } from '@earshot/engine';
+import type { OutsideAdvice } from '@earshot/engine';
+import type { ActInput } from './action-idempotency.ts';
 import { EarshotError } from '@earshot/protocol';
 import type {
   AuditEntry,
@@ -51,14 +52,24 @@ export interface ActionAudit {
 
 export type ActionDelivery = NonNullable<SupervisorAction['delivery']>;
 
+/** What `act` answers: the action, and whether an earlier request with its key took it. */
+export interface ActResult {
+  action: SupervisorAction;
+  retried: boolean;
+}
+
 export interface CallHost extends SnapshotSource {
   start(request: StartCallRequest): Promise<{ call: LiveCall; created: boolean }>;
   /** Applies a validated batch, all or nothing; resolves once it is committed. */
   ingest(callId: string, events: readonly IngestEvent[]): Promise<EventBatchResponse>;
   /** Parses, validates and applies one streaming frame; never rejects. */
   ingestFrame(callId: string, text: string): Promise<StreamAnswer>;
-  /** Records a supervisor's action; with `audit`, its `supervisor_action` entry commits with it. */
-  act(callId: string, input: SupervisorActionInput, audit?: ActionAudit): Promise<SupervisorAction>;
+  /**
+   * Records a supervisor's action; with `audit`, its `supervisor_action` entry commits with it.
+   * Resolves once the action is committed, also for a retry with the same Idempotency-Key
+   * (`retried`), which gets the first request's action once that one is committed.
+   */
+  act(callId: string, input: ActInput, audit?: ActionAudit): Promise<ActResult>;
   recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void>;
   end(callId: string, reason: EndReason): Promise<LiveCall>;
   /** The whole call as held now (transcripts in order), or undefined. */

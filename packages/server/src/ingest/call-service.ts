@@ -23,7 +23,6 @@ import {
   type EngineContext,
   type Mutation,
   type OutsideAdvice,
-  type SupervisorActionInput,
   type WallboardEntry,
   type WritableTable,
 } from '@earshot/engine';
@@ -40,7 +39,6 @@ import {
   type LiveCall,
   type Campaign,
   type StartCallRequest,
-  type SupervisorAction,
 } from '@earshot/protocol';
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -48,9 +46,11 @@ import { WriteBehind } from '../jobs/write-behind.ts';
 import { MutationStore } from '../store/mutation-store.ts';
 import type { RealtimeBus } from '../realtime/bus.ts';
 import { auditRow } from '../auth/audit-log.ts';
+import { actionIdFor, type ActInput } from './action-idempotency.ts';
 import {
   stillReadingBack,
   type ActionAudit,
+  type ActResult,
   type ActionDelivery,
   type CallHost,
   type IngestStats,
@@ -140,6 +140,8 @@ export class CallService implements CallHost {
   private readonly rows = new Map<string, { snapshot: CallSnapshot; entry: WallboardEntry }>();
   private readonly clock: () => number;
   private readonly newId: () => string;
+  /** Actions taken with an Idempotency-Key whose commit has not settled yet, by action id. */
+  private readonly actionCommits = new Map<string, Promise<void>>();
   /** Calls being put back to what the store holds after a refused write (reload). */
   private readonly reloading = new Map<string, Promise<void>>();
   /**
@@ -657,21 +659,36 @@ export class CallService implements CallHost {
    * row of the same commit: the action, its outbox row and its entry land together or not at
    * all, so no action reaches the voice platform unrecorded.
    */
-  async act(
-    callId: string,
-    input: SupervisorActionInput,
-    audit?: ActionAudit,
-  ): Promise<SupervisorAction> {
+  async act(callId: string, input: ActInput, audit?: ActionAudit): Promise<ActResult> {
     this.ensureWritable(callId);
     const ctx = this.context();
+    const state = this.get(callId);
+    const { idempotencyKey, ...rest } = input;
+    // Derived here, from the call this host holds: per live call, not per callId, so a callId
+    // that comes back for another call once the first one's rows expired takes fresh ids.
+    const id =
+      idempotencyKey === undefined
+        ? undefined
+        : actionIdFor(input.supervisorId, state.snapshot.liveCall._id, idempotencyKey);
     const result = recordSupervisorAction(
-      this.get(callId),
-      { ...input, deliver: this.options.platformConfigured ?? false },
+      state,
+      {
+        ...rest,
+        deliver: this.options.platformConfigured ?? false,
+        ...(id !== undefined ? { id } : {}),
+      },
       ctx,
     );
     const mutations = result.mutations;
-    // A retried request (same Idempotency-Key) changes nothing and is not audited again.
-    if (mutations.length === 0) return result.action;
+    if (mutations.length === 0) {
+      // A retry (same Idempotency-Key): the first request's action is held in memory from the
+      // moment it was applied, but "taken" is only true once it is committed. If that commit
+      // is refused, the retry fails with it, and the reloaded call no longer holds the action,
+      // so the next retry takes it afresh.
+      await this.actionCommits.get(result.action._id);
+      return { action: result.action, retried: true };
+    }
+    // A retry is not audited again: it changes nothing.
     if (audit) {
       // Who did what to which call; never the details, which may quote the customer.
       const entry = auditRow(
@@ -689,8 +706,14 @@ export class CallService implements CallHost {
         doc: { _id: ctx.newId(), _creationTime: ctx.now, ...entry },
       });
     }
-    await this.commit(callId, result.state, mutations);
-    return result.action;
+    const committed = this.commit(callId, result.state, mutations);
+    if (id !== undefined) {
+      this.actionCommits.set(id, committed);
+      const forget = () => this.actionCommits.delete(id);
+      committed.then(forget, forget);
+    }
+    await committed;
+    return { action: result.action, retried: false };
   }
 
   /** Records an action's delivery state (from the outbox dispatcher) and publishes it. */

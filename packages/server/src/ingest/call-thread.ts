@@ -9,7 +9,6 @@ import {
   snapshotForScreens,
   wallboardEntry,
   type OutsideAdvice,
-  type SupervisorActionInput,
   type WallboardEntry,
 } from '@earshot/engine';
 import {
@@ -24,14 +23,15 @@ import {
   type IngestEvent,
   type LiveCall,
   type StartCallRequest,
-  type SupervisorAction,
 } from '@earshot/protocol';
 import type { Logger } from 'pino';
 import type { CallUpdate, RealtimeBus } from '../realtime/bus.ts';
 import type { DatabaseTarget } from '../store/index.ts';
+import type { ActInput } from './action-idempotency.ts';
 import type {
   ActionAudit,
   ActionDelivery,
+  ActResult,
   CallHost,
   IngestStats,
   StreamAnswer,
@@ -291,11 +291,7 @@ export class CallThread implements CallHost {
   ingestFrame(callId: string, text: string): Promise<StreamAnswer> {
     return this.call('ingestFrame', callId, text);
   }
-  act(
-    callId: string,
-    input: SupervisorActionInput,
-    audit?: ActionAudit,
-  ): Promise<SupervisorAction> {
+  act(callId: string, input: ActInput, audit?: ActionAudit): Promise<ActResult> {
     return this.call('act', callId, input, audit);
   }
   recordDelivery(callId: string, actionId: string, delivery: ActionDelivery): Promise<void> {
