@@ -270,6 +270,14 @@ describe('text from supervisors and advisers', () => {
     expect(transfer('billing, card 4111 1111 1111 1111').action.details).toBe(
       'billing, card [CARD]',
     );
+    // Part of a card, shaped like a phone number, is still a card: only the target is kept.
+    expect(transfer('fraud, card 4111 1111 1111').action.details).toBe('fraud, card [CARD]');
+    expect(transfer('disputes; customer card number: 5500-0000-0000').action.details).toBe(
+      'disputes; customer card number: [CARD]',
+    );
+    expect(transfer('card services on 0800 123 4567').action.details).toBe(
+      'card services on 0800 123 4567',
+    );
     // A note keeps redacting phone numbers.
     const note = recordSupervisorAction(
       connected(),

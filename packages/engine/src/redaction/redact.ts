@@ -46,6 +46,14 @@ export const REDACT_ALL: RedactionPolicy = Object.fromEntries(
 
 const CARD_CONTEXT =
   /\b(card|visa|master ?card|amex|american express|discover|credit|debit|long number|card number|pan)\b/;
+/**
+ * A card word right before the number ("card 4111 1111 1111", "card number: 5500-0000-0000"):
+ * the number is (part of) a card whatever its shape, even one a phone could have. Only right
+ * before: "card services on 0800 123 4567" is a phone number.
+ */
+const CARD_JUST_BEFORE = new RegExp(
+  `${CARD_CONTEXT.source}(?:\\s+(?:number|no\\.?|is|was|ending(?: in)?))*[\\s:#,.-]*$`,
+);
 const CVV_CONTEXT =
   /\b(cvv2?|cvc|csc|security (code|number)|three digits|four digits|back of the card)\b/;
 const EXPIRY_CONTEXT = /\b(expir\w*|exp date|valid (until|thru|through|to)|end date)\b/;
@@ -153,6 +161,7 @@ function classifyRun(
   const reference = REFERENCE_CONTEXT.test(before);
   if (run.startsWith('+') && n >= 8 && n <= 15) return 'phone';
   if (PHONE_CONTEXT.test(before) && n >= 7 && n <= 15) return 'phone';
+  if (CARD_JUST_BEFORE.test(near) && n >= 6 && !reference) return 'card';
   if (!reference && n >= 10 && n <= 12 && (digits.startsWith('0') || /[ \-.()]/.test(run)))
     return 'phone';
   if (CARD_CONTEXT.test(before) && n >= 6 && !reference) return 'card';
