@@ -16,10 +16,12 @@
 //   BENCH_REALTIME_SERVER_FLAGS  more Node flags for the server (e.g. --trace-gc)
 //   BENCH_REALTIME_LOCKSTEP=1  every call replays the script from its first event, in step
 //     (by default each call starts at its own point in the script's first minute)
+//   BENCH_REALTIME_LOAD_NICE  a diagnostic: the load generator's nice value (e.g. 10), so the
+//     server wins a core whenever both want one, as if the load came from another machine
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +50,7 @@ const PROFILE_DIR = process.env.BENCH_REALTIME_PROFILE_DIR;
 const LOCKSTEP = env('LOCKSTEP', '0') === '1';
 /** With PROFILE_DIR: also sample what the server allocates (a .heapprofile beside each CPU profile). */
 const ALLOCATIONS = env('ALLOCATIONS', '0') === '1';
+const LOAD_NICE = process.env.BENCH_REALTIME_LOAD_NICE;
 
 /** What the server (or relay) child runs. */
 interface ServerSpec {
@@ -369,6 +372,7 @@ async function runOne(server: ServerSpec, calls: number): Promise<Row> {
         drainTimeoutMs: DRAIN_MS,
       },
     });
+    if (LOAD_NICE !== undefined && load.pid !== undefined) setPriority(load.pid, Number(LOAD_NICE));
     let stats: ServerStats | undefined;
     let cpu: ReturnType<typeof cpuBetween>;
     let cpuBefore: CpuCounters | undefined;
@@ -439,7 +443,7 @@ function describe(row: Row): string {
     .map(([code, n]) => `${n}× ${code}`)
     .join(', ');
   return [
-    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards, ${LOCKSTEP ? 'calls in lockstep' : 'staggered calls'}`,
+    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards, ${LOCKSTEP ? 'calls in lockstep' : 'staggered calls'}${LOAD_NICE !== undefined ? `, load generator at nice ${LOAD_NICE}` : ''}`,
     `  latency ms (send → subscriber socket, ${int(l.count)} samples of ${int(load.latenciesExpected)} sent × subscribers): p50 ${fmt(l.p50)}  p95 ${fmt(l.p95)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}`,
     `  events/s in ${int(load.eventsAccepted / seconds)} accepted (${int(load.eventsSent / seconds)} offered)` +
       `  messages/s out ${int((load.callFrames + load.wallboardFrames) / seconds)}` +
