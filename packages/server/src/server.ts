@@ -66,7 +66,7 @@ export interface Overrides {
   /** Timers of the periodic services (ticker, sweeper); the write-behind keeps real ones. */
   timers?: Timers;
   /** Realtime connection limits (tests make them small). */
-  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
+  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs' | 'closeGraceMs'>;
   /** The redaction stage (tests make it fail to show that it fails closed). */
   redact?: EngineContext['redact'];
 }

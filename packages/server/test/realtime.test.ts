@@ -236,6 +236,9 @@ describe('realtime subscriptions', () => {
       {
         realtime: {
           session: { maxPendingChanges: 50, highWaterBytes: 16 * 1024, maxBlockedMs: 2_000 },
+          // The slow reader has megabytes to read before the close frame: on a loaded test
+          // machine that took over the default 5 s, and the socket was cut (1006).
+          closeGraceMs: 60_000,
         },
       },
     );
@@ -290,9 +293,8 @@ describe('realtime subscriptions', () => {
       await r.earshot.calls.ingest('pressure-1', events);
       measure();
       if (r.earshot.hub.sessionCount === 1 && !slowResumed) {
-        // Closed by the server: let it read its close frame now, with nothing else running.
-        // Under a loaded test run, draining megabytes between 150 ms batches could outlast
-        // the server's 5 s wait for the close handshake, and the socket would end with 1006.
+        // Closed by the server: let it read its close frame now, with nothing else running
+        // (draining megabytes between 150 ms batches could outlast the close grace).
         slowResumed = true;
         slowSocket.resume();
         expect(await slowClosed).toBe(CLOSE_CODES.slowConsumer);

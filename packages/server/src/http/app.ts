@@ -58,7 +58,7 @@ export interface AppDependencies {
   logger: Logger;
   /** Browser origins allowed on the realtime socket besides the server's own. */
   allowedOrigins?: readonly string[];
-  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs'>;
+  realtime?: Pick<RealtimeOptions, 'session' | 'heartbeatMs' | 'helloTimeoutMs' | 'closeGraceMs'>;
   /** Milliseconds since the epoch, injected so tests control time. */
   clock: () => number;
   /** Per-key and per-user request limits on the API routes (none: unlimited). */

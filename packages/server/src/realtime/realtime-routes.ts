@@ -33,6 +33,11 @@ export interface RealtimeOptions {
   heartbeatMs?: number;
   /** How long a connection may stay unauthenticated. */
   helloTimeoutMs?: number;
+  /**
+   * How long a connection the server closed has to answer the close handshake before it is cut
+   * (5 s). A peer that stopped reading must first read everything queued before the close frame.
+   */
+  closeGraceMs?: number;
   session?: SessionOptions;
   timers?: Timers;
   /** Milliseconds since the epoch (credential expiry is measured against it). */
@@ -43,6 +48,7 @@ export interface RealtimeOptions {
 export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
   const timers = options.timers ?? realTimers;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const closeGraceMs = options.closeGraceMs ?? 5_000;
   /** How old a key's row may be at a heartbeat's re-check. */
   const maxAgeMs = recheckMaxAgeMs(heartbeatMs);
   const counts = options.counts ?? newRealtimeCounts();
@@ -93,7 +99,7 @@ export function realtimeRoutes(options: RealtimeOptions): FastifyPluginAsync {
           close: (code: number, reason: string) => {
             socket.close(code, reason);
             // A peer that is not reading never answers the close handshake: cut it loose.
-            timers.setTimeout(() => socket.terminate(), 5_000);
+            timers.setTimeout(() => socket.terminate(), closeGraceMs);
           },
         };
         // The credentials a connection was opened with stay valid only until they expire or
