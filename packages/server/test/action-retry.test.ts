@@ -2,14 +2,9 @@
 // being written. The first request's action is in memory from the moment it is applied, but
 // the retry may only hear "taken" once that action is committed: otherwise a refused write
 // would leave the retry answered 200 for an action that was never stored.
-import type { Mutation } from '@earshot/engine';
 import { EarshotError } from '@earshot/protocol';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { CallService } from '../src/ingest/call-service.ts';
-import { WriteBehind } from '../src/jobs/write-behind.ts';
-import { InProcessBus } from '../src/realtime/bus.ts';
-import type { Store } from '../src/store/index.ts';
+import { callServiceCommitting } from './support/call-service.ts';
 import { startRequest } from './support/scripted-call.ts';
 
 const TRANSFER = {
@@ -22,7 +17,6 @@ const TRANSFER = {
 
 /** A call service whose commits of supervisor actions wait for `decide` to settle them. */
 async function serviceWithHeldActions() {
-  const logger = pino({ level: 'silent' });
   // One verdict for every commit of an action: a refused batch is committed again group by
   // group (the write-behind isolates what the database refuses), and each is refused alike.
   let decide: ((refusal?: Error) => void) | undefined;
@@ -31,20 +25,11 @@ async function serviceWithHeldActions() {
     decide = (refusal) => (refusal ? reject(refusal) : resolve());
   });
   verdict.catch(() => undefined);
-  const writer = new WriteBehind({
-    commit: async (batch: readonly Mutation[]) => {
-      if (!batch.some((mutation) => mutation.table === 'supervisorActions')) return;
-      started = true;
-      await verdict;
-    },
-    logger,
-    flushIntervalMs: 1,
+  const { calls, writer } = callServiceCommitting(async (batch) => {
+    if (!batch.some((mutation) => mutation.table === 'supervisorActions')) return;
+    started = true;
+    await verdict;
   });
-  writer.start();
-  const store = {
-    campaigns: { get: async () => undefined, findByName: async () => undefined },
-  } as unknown as Store;
-  const calls = new CallService({ store, writer, bus: new InProcessBus(), logger });
   await calls.start(startRequest('retry-1', { campaignName: undefined }));
   const until = async (check: () => boolean) => {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -4,13 +4,9 @@
 // answer, not the call's previous state (nor the frame, its parsed form or the whole result).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { CallState, Mutation } from '@earshot/engine';
-import pino from 'pino';
+import type { CallState } from '@earshot/engine';
 import { describe, expect, it } from 'vitest';
-import { CallService } from '../src/ingest/call-service.ts';
-import { WriteBehind } from '../src/jobs/write-behind.ts';
-import { InProcessBus } from '../src/realtime/bus.ts';
-import type { Store } from '../src/store/index.ts';
+import { callServiceCommitting } from './support/call-service.ts';
 import { scriptedEvents, startRequest } from './support/scripted-call.ts';
 
 setFlagsFromString('--expose-gc');
@@ -21,20 +17,10 @@ const nextJob = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('an event waiting for its commit', () => {
   it('does not hold the call state it replaced', async () => {
-    const logger = pino({ level: 'silent' });
     let gate = Promise.resolve();
     let release: () => void = () => undefined;
-    const writer = new WriteBehind({
-      // The database takes its time: a commit waits for the gate the test holds.
-      commit: async (_batch: readonly Mutation[]) => gate,
-      logger,
-      flushIntervalMs: 1,
-    });
-    writer.start();
-    const store = {
-      campaigns: { get: async () => undefined, findByName: async () => undefined },
-    } as unknown as Store;
-    const calls = new CallService({ store, writer, bus: new InProcessBus(), logger });
+    // The database takes its time: a commit waits for the gate the test holds.
+    const { calls, writer } = callServiceCommitting(() => gate);
     await calls.start(startRequest('memory-1', { campaignName: undefined }));
     gate = new Promise<void>((resolve) => (release = resolve));
 
