@@ -275,6 +275,9 @@ describe('text from supervisors and advisers', () => {
     expect(transfer('disputes; customer card number: 5500-0000-0000').action.details).toBe(
       'disputes; customer card number: [CARD]',
     );
+    expect(transfer('call me back later; card 4111 1111 1111').action.details).toBe(
+      'call me back later; card [CARD]',
+    );
     expect(transfer('card services on 0800 123 4567').action.details).toBe(
       'card services on 0800 123 4567',
     );

@@ -160,8 +160,9 @@ function classifyRun(
   if (isDate) return undefined;
   const reference = REFERENCE_CONTEXT.test(before);
   if (run.startsWith('+') && n >= 8 && n <= 15) return 'phone';
-  if (PHONE_CONTEXT.test(before) && n >= 7 && n <= 15) return 'phone';
+  // Right after a card word, a card, even when a phone word came earlier in the text.
   if (CARD_JUST_BEFORE.test(near) && n >= 6 && !reference) return 'card';
+  if (PHONE_CONTEXT.test(before) && n >= 7 && n <= 15) return 'phone';
   if (!reference && n >= 10 && n <= 12 && (digits.startsWith('0') || /[ \-.()]/.test(run)))
     return 'phone';
   if (CARD_CONTEXT.test(before) && n >= 6 && !reference) return 'card';
