@@ -15,33 +15,24 @@ const TRANSFER = {
   idempotencyKey: 'transfer-1',
 } as const;
 
-/** A call service whose commits of supervisor actions wait for `decide` to settle them. */
+/** A call service whose commits of supervisor actions wait for the test's one verdict. */
 async function serviceWithHeldActions() {
   // One verdict for every commit of an action: a refused batch is committed again group by
   // group (the write-behind isolates what the database refuses), and each is refused alike.
   let decide: ((refusal?: Error) => void) | undefined;
-  let started = false;
   const verdict = new Promise<void>((resolve, reject) => {
     decide = (refusal) => (refusal ? reject(refusal) : resolve());
   });
   verdict.catch(() => undefined);
   const { calls, writer } = callServiceCommitting(async (batch) => {
     if (!batch.some((mutation) => mutation.table === 'supervisorActions')) return;
-    started = true;
     await verdict;
   });
   await calls.start(startRequest('retry-1', { campaignName: undefined }));
-  const until = async (check: () => boolean) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    expect(check()).toBe(true);
-  };
   return {
     calls,
-    /** Waits for the action's commit to be under way, then settles it. */
-    settle: async (refusal?: Error) => {
-      await until(() => started);
-      decide!(refusal);
-    },
+    /** Commits the actions, or refuses them, now and in every later attempt. */
+    settle: (refusal?: Error) => decide!(refusal),
     stop: () => writer.stop(),
   };
 }
@@ -65,7 +56,7 @@ describe('a supervisor action retried with its Idempotency-Key', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(retryState.settled).toBe(false);
 
-    await settle();
+    settle();
     const [taken, again] = await Promise.all([first, retry]);
     expect(taken.retried).toBe(false);
     expect(again).toEqual({ action: taken.action, retried: true });
@@ -77,7 +68,7 @@ describe('a supervisor action retried with its Idempotency-Key', () => {
     const { calls, settle, stop } = await serviceWithHeldActions();
     const first = calls.act('retry-1', TRANSFER);
     const retry = calls.act('retry-1', TRANSFER);
-    await settle(new EarshotError('validation', 'refused by a check constraint'));
+    settle(new EarshotError('validation', 'refused by a check constraint'));
     await expect(first).rejects.toThrow('refused');
     await expect(retry).rejects.toThrow('refused');
     await stop();

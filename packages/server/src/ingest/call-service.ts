@@ -684,11 +684,10 @@ export class CallService implements CallHost {
       // A retry (same Idempotency-Key): the first request's action is held in memory from the
       // moment it was applied, but "taken" is only true once it is committed. If that commit
       // is refused, the retry fails with it, and the reloaded call no longer holds the action,
-      // so the next retry takes it afresh.
+      // so the next retry takes it afresh. It is not audited again: it changes nothing.
       await this.actionCommits.get(result.action._id);
       return { action: result.action, retried: true };
     }
-    // A retry is not audited again: it changes nothing.
     if (audit) {
       // Who did what to which call; never the details, which may quote the customer.
       const entry = auditRow(
