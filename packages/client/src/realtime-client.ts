@@ -238,13 +238,15 @@ export class RealtimeClient {
         subscription.handlers.onError?.(message.problem);
         // 503: the server cannot answer yet (a restarted server still reading an ended call
         // back); 429 with retryAfter: this connection sent too many messages. The subscription
-        // is asked for again once the wait is over (a second or so for a 503), with jitter,
-        // until a snapshot or another answer comes; a reconnect asks for it anyway. A 429
-        // without retryAfter (too many subscriptions) would only be refused again.
+        // is asked for again once the wait is over (a second or so for a 503), until a
+        // snapshot or another answer comes; a reconnect asks for it anyway. The jitter only
+        // adds to the wait (up to half again): asked sooner, the server would refuse it once
+        // more. A 429 without retryAfter (too many subscriptions) would only be refused again.
         const { status, retryAfter } = message.problem;
         if (status === 503 || (status === 429 && retryAfter !== undefined)) {
           const socket = this.socket;
-          const delay = 1_000 * (retryAfter ?? 1) * (0.5 + (this.options.random ?? Math.random)());
+          const jitter = (this.options.random ?? Math.random)() / 2;
+          const delay = 1_000 * (retryAfter ?? 1) * (1 + jitter);
           (this.options.setTimeout ?? setTimeout)(() => {
             if (this.socket === socket && this.ready && this.subscriptions.has(subscription.id))
               this.sendSubscribe(subscription);

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { RealtimeClient, type SocketLike } from '../src/realtime-client.ts';
 
 /** A client on a socket the test plays the server for, with timers run by hand. */
-function connected() {
+function connected(random = () => 0) {
   const sent: ClientMessage[] = [];
   const timers: Array<{ callback: () => void; ms: number }> = [];
   let socket: SocketLike | undefined;
@@ -25,7 +25,7 @@ function connected() {
         onerror: null,
       }),
     setTimeout: (callback, ms) => timers.push({ callback, ms }),
-    random: () => 0.5,
+    random,
   });
   const receive = (message: ServerMessage) =>
     socket!.onmessage?.({ data: JSON.stringify(message) });
@@ -69,6 +69,12 @@ it('asks again once a 429 says when, but not after a 429 that says nothing', () 
   expect(server.timers.map((timer) => timer.ms)).toEqual([3_000]);
   server.runTimers();
   expect(server.subscribes()).toHaveLength(2);
+
+  // The jitter adds to the wait, never takes from it: asked sooner, it would be refused again.
+  const jittered = connected(() => 0.999);
+  const late = jittered.client.subscribe({ kind: 'call', callId: 'busy' }, handlers);
+  jittered.receive({ type: 'error', id: late.id, problem: slowDown.toProblem() });
+  expect(jittered.timers.map((timer) => Math.round(timer.ms))).toEqual([4_499]);
 
   const capped = server.client.subscribe({ kind: 'call', callId: 'one-too-many' }, handlers);
   server.receive({
