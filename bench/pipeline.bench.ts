@@ -81,9 +81,10 @@ export async function run(): Promise<void> {
     new Session(hub, sink).handle({ type: 'subscribe', id: 'w1', topic: { kind: 'wallboard' } });
 
   const perCall = WARMUP_PER_CALL + Math.ceil(EVENTS / CALLS);
-  const script = plannedEvents('pipeline', 1, perCall).map((event) =>
-    JSON.stringify({ events: [event] }),
-  );
+  const planned = plannedEvents('pipeline', 1, perCall);
+  const script = planned.map((event) => JSON.stringify({ events: [event] }));
+  /** The synchronous part by event type: where a leaner path would pay most. */
+  const byType = new Map<string, { events: number; ms: number }>();
 
   const latencies: number[] = [];
   let timed = false;
@@ -122,7 +123,15 @@ export async function run(): Promise<void> {
       const start = performance.now();
       // Everything up to the commit happens before ingestFrame returns its promise.
       pending.push(calls.ingestFrame(callId, script[round]!));
-      if (timed) latencies.push(performance.now() - start);
+      if (timed) {
+        const ms = performance.now() - start;
+        latencies.push(ms);
+        const type = planned[round]!.type;
+        const sum = byType.get(type) ?? { events: 0, ms: 0 };
+        sum.events += 1;
+        sum.ms += ms;
+        byType.set(type, sum);
+      }
     }
     // After each round (one event per call), let the send passes and the write-behind run, as
     // a server's turns would: a call's events are 100 ms apart, so each leaves in its own frame.
@@ -156,6 +165,15 @@ export async function run(): Promise<void> {
   );
   console.log(
     `  collections: ${gc.young} young (${gc.youngMs.toFixed(0)} ms paused, ${((gc.youngMs * 1000) / events).toFixed(1)} µs an event), ${gc.full} full or incremental steps (${gc.fullMs.toFixed(0)} ms)`,
+  );
+  const types = [...byType.entries()].sort((a, b) => b[1].events - a[1].events);
+  console.log(
+    `  synchronous part by event type, mean µs: ${types
+      .map(
+        ([type, sum]) =>
+          `${type} ${((sum.ms * 1000) / sum.events).toFixed(1)} (${((sum.events / events) * 100).toFixed(0)}% of events)`,
+      )
+      .join(', ')}`,
   );
   await writer.drain();
   await writer.stop();

@@ -1,6 +1,7 @@
 // Summarises a V8 CPU profile (.cpuprofile, from `node --cpu-prof` or the inspector's
 // Profiler): time by area (a package, Node internals, GC, idle), then the hottest functions
-// by self time and by total (inclusive) time. Also runnable on its own:
+// by self time and by total (inclusive) time, then the busy periods and what filled them.
+// Also runnable on its own:
 //   node --import tsx bench/support/cpu-profile.ts <file.cpuprofile> [top]
 import { readFileSync } from 'node:fs';
 
@@ -40,6 +41,60 @@ function area(node: ProfileNode): string {
 function key(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   return `${functionName || '(anonymous)'}  ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
+}
+
+/**
+ * Stretches of the thread's time with no idle sample in them: work that arrived while earlier
+ * work ran waited for it. A frame's latency is set by the stretch it arrives in, so their
+ * lengths (and what they held) say whether the tail comes from one kind of long task, a GC
+ * pause say, or from ordinary work queued behind ordinary work. Resolved to the sampling
+ * interval (1 ms by default); what they held is by each sample's outermost function.
+ */
+function busyPeriods(profile: Profile, byId: Map<number, ProfileNode>): string[] {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const rootId = profile.nodes[0]!.id;
+  const outermost = (id: number): ProfileNode => {
+    let at = id;
+    while (parent.has(at) && parent.get(at) !== rootId) at = parent.get(at)!;
+    return byId.get(at)!;
+  };
+  const periods: Array<{ ms: number; parts: Map<string, number> }> = [];
+  let open: { ms: number; parts: Map<string, number> } | undefined;
+  profile.samples.forEach((id, i) => {
+    // A sample stands for the time until the next one, as DevTools draws it.
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') {
+      if (open) periods.push(open);
+      open = undefined;
+      return;
+    }
+    open ??= { ms: 0, parts: new Map() };
+    open.ms += ms;
+    const name = key(outermost(id));
+    open.parts.set(name, (open.parts.get(name) ?? 0) + ms);
+  });
+  if (open) periods.push(open);
+  if (periods.length === 0) return [];
+  const lengths = periods.map((period) => period.ms).sort((a, b) => a - b);
+  const at = (q: number) => lengths[Math.floor(q * (lengths.length - 1))]!.toFixed(1);
+  const sampled = profile.timeDeltas.reduce((a, b) => a + b, 0) / 1000;
+  const long = periods.filter((period) => period.ms >= 10);
+  const longMs = long.reduce((sum, period) => sum + period.ms, 0);
+  // A pause leaves a backlog that ordinary work then clears, so a period a collection set
+  // off shows mostly ordinary work: whether it held one at all says more.
+  const withGc = long.filter((period) => period.parts.has('(garbage collector)')).length;
+  const held = new Map<string, number>();
+  for (const period of long)
+    for (const [name, ms] of period.parts) held.set(name, (held.get(name) ?? 0) + ms);
+  return [
+    `  busy periods (no idle sample between): ${periods.length.toLocaleString('en')}, ms p50 ${at(0.5)} p90 ${at(0.9)} p99 ${at(0.99)} max ${at(1)}; ${long.length} of 10 ms or more hold ${((longMs / sampled) * 100).toFixed(0)}% of the time sampled; ${withGc} of those hold a collection. What they hold, by outermost function:`,
+    ...[...held.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([name, ms]) => `    ${`${((ms / longMs) * 100).toFixed(1)}%`.padStart(6)}  ${name}`),
+  ];
 }
 
 export function summariseProfile(path: string, top = 20): string {
@@ -94,6 +149,7 @@ export function summariseProfile(path: string, top = 20): string {
     ...list(selfByKey, top, (name) => name.startsWith('(idle)')),
     `  top ${top} functions by total time:`,
     ...list(inclusive, top, structural),
+    ...busyPeriods(profile, byId),
   ].join('\n');
 }
 
