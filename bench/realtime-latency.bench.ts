@@ -18,6 +18,8 @@
 //     (by default each call starts at its own point in the script's first minute)
 //   BENCH_REALTIME_LOAD_NICE  a diagnostic: the load generator's nice value (e.g. 10), so the
 //     server wins a core whenever both want one, as if the load came from another machine
+//   BENCH_REALTIME_REPEAT (1)  runs of each target at each step, the targets taking turns; with
+//     more than one, a summary gives each one's spread (the tail moves a lot between runs here)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -51,6 +53,7 @@ const LOCKSTEP = env('LOCKSTEP', '0') === '1';
 /** With PROFILE_DIR: also sample what the server allocates (a .heapprofile beside each CPU profile). */
 const ALLOCATIONS = env('ALLOCATIONS', '0') === '1';
 const LOAD_NICE = process.env.BENCH_REALTIME_LOAD_NICE;
+const REPEAT = Math.max(1, Number(env('REPEAT', '1')));
 
 /** What the server (or relay) child runs. */
 interface ServerSpec {
@@ -492,6 +495,39 @@ function table(rows: Row[]): string {
   return [header, `|${' --- |'.repeat(15)}`, ...lines].join('\n');
 }
 
+/** Each target's runs at each step, when there were several: the middle run and the range. */
+function spread(rows: Row[]): string {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${row.label} | ${int(row.calls)}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const range = (values: number[], digits: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    return `${fmt(middle, digits)} (${fmt(sorted[0]!, digits)}–${fmt(sorted.at(-1)!, digits)})`;
+  };
+  const lines = [...groups].map(([key, group]) => {
+    const p99 = group.map((row) => row.load.latency.p99);
+    const perEvent = group.map(
+      (row) => (row.server.cpuMs * 1000) / Math.max(1, row.load.eventsAccepted),
+    );
+    const delivered = group.map(
+      (row) => (row.load.latency.count / row.load.latenciesExpected) * 100,
+    );
+    const lost = group.reduce(
+      (n, row) => n + row.load.finalsLostAcked + row.load.finalsReordered,
+      0,
+    );
+    return `| ${key} | ${group.length} | ${range(p99, 1)} | ${range(perEvent, 0)} | ${range(delivered, 0)} | ${lost} |`;
+  });
+  return [
+    '| target | calls | runs | p99 ms, middle run (range) | server CPU per event µs | timed delivered % | finals lost or reordered, all runs |',
+    `|${' --- |'.repeat(7)}`,
+    ...lines,
+  ].join('\n');
+}
+
 export async function run(): Promise<void> {
   // Imported here: it probes PostgreSQL on import, which the children need not do.
   const { createPostgresDatabase, postgresAvailable, TEST_POSTGRES_URL } =
@@ -499,55 +535,59 @@ export async function run(): Promise<void> {
   if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
   const rows: Row[] = [];
   for (const calls of STEPS) {
-    for (const target of TARGETS) {
-      const profile = PROFILE_DIR ? join(PROFILE_DIR, `${target}-${calls}.cpuprofile`) : undefined;
-      let spec: ServerSpec;
-      let cleanup = async () => {};
-      const busyRelay = /^relay\+(\d+)$/.exec(target);
-      if (target === 'relay') {
-        spec = { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} };
-      } else if (busyRelay) {
-        spec = {
-          role: 'server',
-          kind: 'relay',
-          label: `ws relay + ${busyRelay[1]} µs work per frame`,
-          flags: {},
-          relayWorkMicros: Number(busyRelay[1]),
-        };
-      } else if (target === 'pglite') {
-        spec = {
-          role: 'server',
-          kind: 'earshot',
-          label: 'PGlite (in memory)',
-          flags: { 'data-dir': 'memory://' },
-        };
-      } else if (target === 'postgres' || target === 'postgres-thread') {
-        if (!postgresAvailable) {
-          console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
-          continue;
+    for (let repeat = 1; repeat <= REPEAT; repeat++) {
+      for (const target of TARGETS) {
+        const runName = REPEAT > 1 ? `${target}-${calls}-${repeat}` : `${target}-${calls}`;
+        const profile = PROFILE_DIR ? join(PROFILE_DIR, `${runName}.cpuprofile`) : undefined;
+        let spec: ServerSpec;
+        let cleanup = async () => {};
+        const busyRelay = /^relay\+(\d+)$/.exec(target);
+        if (target === 'relay') {
+          spec = { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} };
+        } else if (busyRelay) {
+          spec = {
+            role: 'server',
+            kind: 'relay',
+            label: `ws relay + ${busyRelay[1]} µs work per frame`,
+            flags: {},
+            relayWorkMicros: Number(busyRelay[1]),
+          };
+        } else if (target === 'pglite') {
+          spec = {
+            role: 'server',
+            kind: 'earshot',
+            label: 'PGlite (in memory)',
+            flags: { 'data-dir': 'memory://' },
+          };
+        } else if (target === 'postgres' || target === 'postgres-thread') {
+          if (!postgresAvailable) {
+            console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
+            continue;
+          }
+          const database = await createPostgresDatabase();
+          cleanup = () => database.drop();
+          const thread = target === 'postgres-thread';
+          spec = {
+            role: 'server',
+            kind: 'earshot',
+            label: thread ? 'PostgreSQL 15, engine thread' : 'PostgreSQL 15',
+            flags: { 'database-url': database.url, ...(thread ? { 'engine-thread': 'true' } : {}) },
+          };
+        } else throw new Error(`unknown target ${target}`);
+        if (profile) spec.profile = profile;
+        try {
+          const row = await runOne(spec, calls);
+          rows.push(row);
+          console.log(describe(row));
+          if (profile) console.log(summariseProfile(profile, 15));
+        } finally {
+          await cleanup();
         }
-        const database = await createPostgresDatabase();
-        cleanup = () => database.drop();
-        const thread = target === 'postgres-thread';
-        spec = {
-          role: 'server',
-          kind: 'earshot',
-          label: thread ? 'PostgreSQL 15, engine thread' : 'PostgreSQL 15',
-          flags: { 'database-url': database.url, ...(thread ? { 'engine-thread': 'true' } : {}) },
-        };
-      } else throw new Error(`unknown target ${target}`);
-      if (profile) spec.profile = profile;
-      try {
-        const row = await runOne(spec, calls);
-        rows.push(row);
-        console.log(describe(row));
-        if (profile) console.log(summariseProfile(profile, 15));
-      } finally {
-        await cleanup();
       }
     }
   }
   console.log(`\n${table(rows)}`);
+  if (REPEAT > 1) console.log(`\n${spread(rows)}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
