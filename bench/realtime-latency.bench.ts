@@ -18,9 +18,11 @@
 //     (by default each call starts at its own point in the script's first minute)
 //   BENCH_REALTIME_LOAD_NICE  a diagnostic: the load generator's nice value (e.g. 10), so the
 //     server wins a core whenever both want one, as if the load came from another machine
+//   BENCH_REALTIME_PIN=1  a diagnostic: the server (every thread) on CPU 0, the load generator
+//     and PostgreSQL's processes on CPU 1, over the window, so the server has a core of its own
 //   BENCH_REALTIME_REPEAT (1)  runs of each target at each step, the targets taking turns; with
 //     more than one, a summary gives each one's spread (the tail moves a lot between runs here)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -54,6 +56,21 @@ const LOCKSTEP = env('LOCKSTEP', '0') === '1';
 const ALLOCATIONS = env('ALLOCATIONS', '0') === '1';
 const LOAD_NICE = process.env.BENCH_REALTIME_LOAD_NICE;
 const REPEAT = Math.max(1, Number(env('REPEAT', '1')));
+const PIN = env('PIN', '0') === '1';
+
+/**
+ * BENCH_REALTIME_PIN: every thread of each process on one CPU (util-linux's taskset). It runs
+ * as the window opens, when the run's PostgreSQL backends exist.
+ */
+function pin(pids: Iterable<number | string>, cpu: number, mustExist: boolean): void {
+  for (const pid of pids) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+    if (result.error) throw new Error(`BENCH_REALTIME_PIN needs taskset: ${result.error.message}`);
+    // A PostgreSQL process may have exited since it was listed; the children may not have.
+    if (result.status !== 0 && mustExist)
+      throw new Error(`taskset could not pin ${pid}: ${result.stderr.toString().trim()}`);
+  }
+}
 
 /** What the server (or relay) child runs. */
 interface ServerSpec {
@@ -388,6 +405,11 @@ async function runOne(server: ServerSpec, calls: number): Promise<Row> {
       void (async () => {
         const asked = performance.now();
         if (message.edge === 'start') {
+          if (PIN) {
+            pin([serverChild.pid!], 0, true);
+            pin([load.pid!], 1, true);
+            pin(readCpu('postgres')?.commandMs.keys() ?? [], 1, false);
+          }
           const started = nextMessage(serverChild, 'started');
           serverChild.send({ type: 'start' });
           await started;
@@ -446,7 +468,7 @@ function describe(row: Row): string {
     .map(([code, n]) => `${n}× ${code}`)
     .join(', ');
   return [
-    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards, ${LOCKSTEP ? 'calls in lockstep' : 'staggered calls'}${LOAD_NICE !== undefined ? `, load generator at nice ${LOAD_NICE}` : ''}`,
+    `realtime, ${row.label}, ${row.calls} calls × ${RATE} events/s, ${SUBSCRIBERS} subscribers per call + ${WALLBOARDS} wallboards, ${LOCKSTEP ? 'calls in lockstep' : 'staggered calls'}${LOAD_NICE !== undefined ? `, load generator at nice ${LOAD_NICE}` : ''}${PIN ? ', server pinned to CPU 0, the rest to CPU 1' : ''}`,
     `  latency ms (send → subscriber socket, ${int(l.count)} samples of ${int(load.latenciesExpected)} sent × subscribers): p50 ${fmt(l.p50)}  p95 ${fmt(l.p95)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}`,
     `  events/s in ${int(load.eventsAccepted / seconds)} accepted (${int(load.eventsSent / seconds)} offered)` +
       `  messages/s out ${int((load.callFrames + load.wallboardFrames) / seconds)}` +
