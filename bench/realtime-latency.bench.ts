@@ -34,6 +34,7 @@ import type { WebSocket } from 'ws';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { createEarshot } from '../packages/server/src/server.ts';
 import { SALES_CAMPAIGN } from '../packages/server/test/support/scripted-call.ts';
+import type * as DatabasesModule from '../packages/server/test/support/databases.ts';
 import { summariseProfile } from './support/cpu-profile.ts';
 import { percentile } from './support/measure.ts';
 import { cpuBetween, readCpu, type CpuCounters } from './support/proc-cpu.ts';
@@ -498,6 +499,19 @@ function describe(row: Row): string {
   ].join('\n');
 }
 
+/**
+ * The server's CPU per accepted event, in µs. Comparable across runs on machines of different
+ * speed: the relay's figure in the same run is the floor for the same reads and writes.
+ */
+function cpuPerEventMicros(row: Row): number {
+  return (row.server.cpuMs * 1000) / Math.max(1, row.load.eventsAccepted);
+}
+
+/** Share of the (transcript, subscriber) pairs sent in the window that arrived, in %. */
+function deliveredPct(row: Row): number {
+  return (row.load.latency.count / row.load.latenciesExpected) * 100;
+}
+
 function table(rows: Row[]): string {
   const header =
     '| target | calls | timed delivered | p50 ms | p95 ms | p99 ms | max ms | events/s in | messages/s out | server CPU | server CPU per event | server peak RSS | load-gen CPU | machine busy | finals lost / reordered |';
@@ -508,10 +522,8 @@ function table(rows: Row[]): string {
     const serverCpu =
       pct((server.cpuMs / server.wallMs) * 100) +
       (row.postgresPct !== undefined ? ` (+${pct(row.postgresPct)} PG)` : '');
-    const delivered = pct((load.latency.count / load.latenciesExpected) * 100);
-    // Comparable across runs on machines of different speed: the relay's figure in the same
-    // run is the floor for the same reads and writes.
-    const perEvent = `${int((server.cpuMs * 1000) / Math.max(1, load.eventsAccepted))} µs`;
+    const delivered = pct(deliveredPct(row));
+    const perEvent = `${int(cpuPerEventMicros(row))} µs`;
     return `| ${row.label} | ${int(row.calls)} | ${delivered} | ${fmt(load.latency.p50)} | ${fmt(load.latency.p95)} | ${fmt(load.latency.p99)} | ${fmt(load.latency.max)} | ${int(load.eventsAccepted / s)} | ${int((load.callFrames + load.wallboardFrames) / s)} | ${serverCpu} | ${perEvent} | ${Math.round(server.peakRssMb)} MB | ${pct((load.cpuMs / load.windowMs) * 100)} | ${pct(row.machinePct)} | ${load.finalsLostAcked} / ${load.finalsReordered} |`;
   });
   return [header, `|${' --- |'.repeat(15)}`, ...lines].join('\n');
@@ -531,12 +543,8 @@ function spread(rows: Row[]): string {
   };
   const lines = [...groups].map(([key, group]) => {
     const p99 = group.map((row) => row.load.latency.p99);
-    const perEvent = group.map(
-      (row) => (row.server.cpuMs * 1000) / Math.max(1, row.load.eventsAccepted),
-    );
-    const delivered = group.map(
-      (row) => (row.load.latency.count / row.load.latenciesExpected) * 100,
-    );
+    const perEvent = group.map(cpuPerEventMicros);
+    const delivered = group.map(deliveredPct);
     const lost = group.reduce(
       (n, row) => n + row.load.finalsLostAcked + row.load.finalsReordered,
       0,
@@ -550,10 +558,64 @@ function spread(rows: Row[]): string {
   ].join('\n');
 }
 
+type Databases = typeof DatabasesModule;
+
+/** What runs as the server for `target`, and what to undo after; undefined if it cannot run here. */
+async function serverFor(
+  target: string,
+  { createPostgresDatabase, postgresAvailable, TEST_POSTGRES_URL }: Databases,
+): Promise<{ spec: ServerSpec; cleanup: () => Promise<void> } | undefined> {
+  const none = async () => {};
+  if (target === 'relay')
+    return {
+      spec: { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} },
+      cleanup: none,
+    };
+  const busyRelay = /^relay\+(\d+)$/.exec(target);
+  if (busyRelay)
+    return {
+      spec: {
+        role: 'server',
+        kind: 'relay',
+        label: `ws relay + ${busyRelay[1]} µs work per frame`,
+        flags: {},
+        relayWorkMicros: Number(busyRelay[1]),
+      },
+      cleanup: none,
+    };
+  if (target === 'pglite')
+    return {
+      spec: {
+        role: 'server',
+        kind: 'earshot',
+        label: 'PGlite (in memory)',
+        flags: { 'data-dir': 'memory://' },
+      },
+      cleanup: none,
+    };
+  if (target === 'postgres' || target === 'postgres-thread') {
+    if (!postgresAvailable) {
+      console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
+      return undefined;
+    }
+    const database = await createPostgresDatabase();
+    const thread = target === 'postgres-thread';
+    return {
+      spec: {
+        role: 'server',
+        kind: 'earshot',
+        label: thread ? 'PostgreSQL 15, engine thread' : 'PostgreSQL 15',
+        flags: { 'database-url': database.url, ...(thread ? { 'engine-thread': 'true' } : {}) },
+      },
+      cleanup: () => database.drop(),
+    };
+  }
+  throw new Error(`unknown target ${target}`);
+}
+
 export async function run(): Promise<void> {
   // Imported here: it probes PostgreSQL on import, which the children need not do.
-  const { createPostgresDatabase, postgresAvailable, TEST_POSTGRES_URL } =
-    await import('../packages/server/test/support/databases.ts');
+  const databases = await import('../packages/server/test/support/databases.ts');
   if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
   const rows: Row[] = [];
   for (const calls of STEPS) {
@@ -561,41 +623,9 @@ export async function run(): Promise<void> {
       for (const target of TARGETS) {
         const runName = REPEAT > 1 ? `${target}-${calls}-${repeat}` : `${target}-${calls}`;
         const profile = PROFILE_DIR ? join(PROFILE_DIR, `${runName}.cpuprofile`) : undefined;
-        let spec: ServerSpec;
-        let cleanup = async () => {};
-        const busyRelay = /^relay\+(\d+)$/.exec(target);
-        if (target === 'relay') {
-          spec = { role: 'server', kind: 'relay', label: 'bare ws relay', flags: {} };
-        } else if (busyRelay) {
-          spec = {
-            role: 'server',
-            kind: 'relay',
-            label: `ws relay + ${busyRelay[1]} µs work per frame`,
-            flags: {},
-            relayWorkMicros: Number(busyRelay[1]),
-          };
-        } else if (target === 'pglite') {
-          spec = {
-            role: 'server',
-            kind: 'earshot',
-            label: 'PGlite (in memory)',
-            flags: { 'data-dir': 'memory://' },
-          };
-        } else if (target === 'postgres' || target === 'postgres-thread') {
-          if (!postgresAvailable) {
-            console.log(`PostgreSQL skipped: no server at ${TEST_POSTGRES_URL}`);
-            continue;
-          }
-          const database = await createPostgresDatabase();
-          cleanup = () => database.drop();
-          const thread = target === 'postgres-thread';
-          spec = {
-            role: 'server',
-            kind: 'earshot',
-            label: thread ? 'PostgreSQL 15, engine thread' : 'PostgreSQL 15',
-            flags: { 'database-url': database.url, ...(thread ? { 'engine-thread': 'true' } : {}) },
-          };
-        } else throw new Error(`unknown target ${target}`);
+        const server = await serverFor(target, databases);
+        if (!server) continue;
+        const { spec, cleanup } = server;
         if (profile) spec.profile = profile;
         try {
           const row = await runOne(spec, calls);
