@@ -11,7 +11,7 @@
 //   BENCH_PIPELINE_CALLS (500)   BENCH_PIPELINE_EVENTS (150000)   BENCH_PIPELINE_SUBSCRIBERS (2)
 // Run it with the server's young-generation size for figures comparable with the server's:
 //   NODE_OPTIONS=--max-semi-space-size=64 npm run bench -- pipeline
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Campaign } from '@earshot/protocol';
 import { CallService } from '../packages/server/src/ingest/call-service.ts';
@@ -22,6 +22,7 @@ import { Session, type Sink } from '../packages/server/src/realtime/session.ts';
 import type { Store } from '../packages/server/src/store/index.ts';
 import { SALES_CAMPAIGN, startRequest } from '../packages/server/test/support/scripted-call.ts';
 import { plannedEvents } from '../packages/simulator/src/index.ts';
+import { watchGcPauses } from './support/gc-pauses.ts';
 import { report } from './support/measure.ts';
 
 const CALLS = Number(process.env.BENCH_PIPELINE_CALLS ?? 500);
@@ -90,21 +91,7 @@ export async function run(): Promise<void> {
   let timed = false;
   // Collections during the timed part: young ones pause for what survives them, so their
   // count and total pause show how much of each event outlives it.
-  const gc = { young: 0, youngMs: 0, full: 0, fullMs: 0 };
-  const gcObserver = new PerformanceObserver((list) => {
-    if (!timed) return;
-    for (const entry of list.getEntries()) {
-      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
-        gc.young += 1;
-        gc.youngMs += entry.duration;
-      } else {
-        gc.full += 1;
-        gc.fullMs += entry.duration;
-      }
-    }
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const collections = watchGcPauses();
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   let peakRss = process.memoryUsage.rss();
@@ -114,6 +101,7 @@ export async function run(): Promise<void> {
       await Promise.all(pending);
       pending = [];
       timed = true;
+      collections.reset();
       frames = 0;
       bytes = 0;
       cpu0 = process.cpuUsage();
@@ -145,7 +133,8 @@ export async function run(): Promise<void> {
   await Promise.all(pending);
   await writer.flush();
   const wallMs = performance.now() - t0;
-  gcObserver.disconnect();
+  const gc = collections.read();
+  collections.stop();
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const events = latencies.length;

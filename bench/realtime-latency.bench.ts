@@ -36,6 +36,7 @@ import { createEarshot } from '../packages/server/src/server.ts';
 import { SALES_CAMPAIGN } from '../packages/server/test/support/scripted-call.ts';
 import type * as DatabasesModule from '../packages/server/test/support/databases.ts';
 import { summariseProfile } from './support/cpu-profile.ts';
+import { describeGcPauses, watchGcPauses, type GcPauses } from './support/gc-pauses.ts';
 import { percentile } from './support/measure.ts';
 import { cpuBetween, readCpu, type CpuCounters } from './support/proc-cpu.ts';
 import { runLoad, type LoadOptions, type LoadResult } from './support/realtime-load.ts';
@@ -118,6 +119,8 @@ interface ServerStats {
   sessions: number;
   /** The machine's 1-minute load average when the window ended. */
   loadAverage: number;
+  /** The main thread's garbage-collection pauses over the window. */
+  gc: GcPauses;
 }
 
 type LoadReport = Omit<LoadResult, 'latencies' | 'ackLatencies' | 'sendLag'> & {
@@ -158,6 +161,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
   // The histogram holds each timer's whole interval: the delay is what exceeds the resolution.
   const resolution = 10;
   const delay = monitorEventLoopDelay({ resolution });
+  const collections = watchGcPauses();
   let sampler: NodeJS.Timeout | undefined;
   let profiler: Session | undefined;
   return {
@@ -178,6 +182,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
       }
       delay.reset();
       delay.enable();
+      collections.reset();
       updates0 = extra().updates;
       peakRss = process.memoryUsage.rss();
       maxBacklog = 0;
@@ -193,6 +198,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
       const wallMs = performance.now() - t0;
       clearInterval(sampler);
       delay.disable();
+      const gc = collections.read();
       const now = extra();
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
@@ -217,6 +223,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
         maxBacklog,
         sessions: now.sessions,
         loadAverage: loadavg()[0]!,
+        gc,
       };
     },
   };
@@ -479,6 +486,7 @@ function describe(row: Row): string {
       ` event-loop delay p99 ${fmt(server.loopDelayP99)} ms max ${fmt(server.loopDelayMax)} ms,` +
       ` ${int(server.updates / seconds)} updates/s, write backlog max ${int(server.maxBacklog)}, ${server.sessions} sockets;` +
       ` machine load average ${fmt(server.loadAverage, 2)}`,
+    `  server garbage collection: ${describeGcPauses(server.gc, server.wallMs)}`,
     `  ack ms p50 ${fmt(load.ack.p50)} p99 ${fmt(load.ack.p99)} max ${fmt(load.ack.max)};` +
       ` unacknowledged frames at window end ${int(load.unackedAtWindowEnd)}, after drain ${int(load.unackedAtEnd)} (${fmt(load.drainMs / 1000)} s); ingest errors ${load.ingestErrors}${load.firstIngestError ? ` (first: ${load.firstIngestError})` : ''}`,
     `  final transcripts: ${int(load.finalsExpected)} sent × subscribers, lost ${load.finalsLostAcked} of those acknowledged` +
