@@ -542,11 +542,13 @@ function spread(rows: Row[]): string {
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const key = `${row.label} | ${int(row.calls)}`;
-    groups.set(key, [...(groups.get(key) ?? []), row]);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
   }
   const range = (values: number[], digits: number) => {
     const sorted = [...values].sort((a, b) => a - b);
-    const middle = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const middle = percentile(sorted, 50); // the lower middle for an even count
     return `${fmt(middle, digits)} (${fmt(sorted[0]!, digits)}–${fmt(sorted.at(-1)!, digits)})`;
   };
   const lines = [...groups].map(([key, group]) => {

@@ -4,6 +4,7 @@
 // Also runnable on its own:
 //   node --import tsx bench/support/cpu-profile.ts <file.cpuprofile> [top]
 import { readFileSync } from 'node:fs';
+import { percentile } from './measure.ts';
 
 interface ProfileNode {
   id: number;
@@ -78,7 +79,7 @@ function busyPeriods(profile: Profile, byId: Map<number, ProfileNode>): string[]
   if (open) periods.push(open);
   if (periods.length === 0) return [];
   const lengths = periods.map((period) => period.ms).sort((a, b) => a - b);
-  const at = (q: number) => lengths[Math.floor(q * (lengths.length - 1))]!.toFixed(1);
+  const at = (p: number) => percentile(lengths, p).toFixed(1);
   const sampled = profile.timeDeltas.reduce((a, b) => a + b, 0) / 1000;
   const long = periods.filter((period) => period.ms >= 10);
   const longMs = long.reduce((sum, period) => sum + period.ms, 0);
@@ -89,7 +90,7 @@ function busyPeriods(profile: Profile, byId: Map<number, ProfileNode>): string[]
   for (const period of long)
     for (const [name, ms] of period.parts) held.set(name, (held.get(name) ?? 0) + ms);
   return [
-    `  busy periods (no idle sample between): ${periods.length.toLocaleString('en')}, ms p50 ${at(0.5)} p90 ${at(0.9)} p99 ${at(0.99)} max ${at(1)}; ${long.length} of 10 ms or more hold ${((longMs / sampled) * 100).toFixed(0)}% of the time sampled; ${withGc} of those hold a collection. What they hold, by outermost function:`,
+    `  busy periods (no idle sample between): ${periods.length.toLocaleString('en')}, ms p50 ${at(50)} p90 ${at(90)} p99 ${at(99)} max ${at(100)}; ${long.length} of 10 ms or more hold ${((longMs / sampled) * 100).toFixed(0)}% of the time sampled; ${withGc} of those hold a collection. What they hold, by outermost function:`,
     ...[...held.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 8)
