@@ -1,6 +1,8 @@
-// The analytics engine's cost, pure (no I/O): applying one final transcript chunk (sentiment,
-// signals, phase and objective cues, coaching and next actions), one 5 s metrics pass over
-// 1,000 live calls, and the memory of remembering every accepted event's hash.
+// The analytics engine's cost, pure (no I/O): applying one audio level event (most of what a
+// call sends) and one final transcript chunk (sentiment, signals, phase and objective cues,
+// coaching and next actions), one 5 s metrics pass over 1,000 live calls, and the memory of
+// remembering every accepted event's hash. The per-event figures include the bytes each one
+// allocates, which set how often a server collects its young generation.
 import type { Campaign, IngestEvent } from '@earshot/protocol';
 import {
   applyEvents,
@@ -11,6 +13,7 @@ import {
   type CallState,
 } from '../packages/engine/src/index.ts';
 import { SALES_CAMPAIGN, startRequest } from '../packages/server/test/support/scripted-call.ts';
+import { allocatedBytes } from './support/allocation.ts';
 import { measure, report } from './support/measure.ts';
 
 const START = Date.parse('2026-11-23T10:00:00.000Z');
@@ -73,6 +76,45 @@ export async function run(): Promise<void> {
   let warm = connectedCall('bench-warm-up');
   for (let s = 3; s < 1_003; s++) warm = apply(warm, [chunk(s)], START + s * 1000);
 
+  // 50 calls taking turns, each receiving audio levels as a pipeline sends them (most events
+  // are these): the speaker changes every 20 events and is sometimes missing (silence).
+  const AUDIO_CALLS = 50;
+  const audioCalls = Array.from({ length: AUDIO_CALLS }, (_, c) =>
+    connectedCall(`bench-audio-${c}`),
+  );
+  let audioSeq = 3;
+  const audioEvent = (index: number): IngestEvent => {
+    const turn = Math.floor(index / (20 * AUDIO_CALLS)) % 3;
+    return {
+      type: 'audio',
+      seq: audioSeq,
+      agentGain: 40 + (index % 17),
+      customerGain: 8 + (index % 5),
+      currentSpeaker: turn === 0 ? 'agent' : turn === 1 ? 'customer' : null,
+    };
+  };
+  const applyAudio = (index: number) => {
+    const c = index % AUDIO_CALLS;
+    audioCalls[c] = apply(audioCalls[c]!, [audioEvent(index)], START + audioSeq * 100);
+    if (c === AUDIO_CALLS - 1) audioSeq++;
+  };
+  for (let i = 0; i < 50_000; i++) applyAudio(i); // warm-up
+  const AUDIO_EVENTS = 200_000;
+  const audio = await measure(
+    `engine: one audio level event (${AUDIO_CALLS} calls taking turns)`,
+    'events',
+    AUDIO_EVENTS,
+    1,
+    async (index) => applyAudio(index),
+  );
+  console.log(report(audio));
+  const audioBytes = await allocatedBytes(async () => {
+    for (let i = 0; i < AUDIO_EVENTS; i++) applyAudio(i);
+  });
+  console.log(
+    `  allocated: ${Math.round(audioBytes / AUDIO_EVENTS).toLocaleString('en')} bytes an event`,
+  );
+
   // One call receiving 5,000 final chunks: the cost of each, as the call grows.
   let state = connectedCall('bench-chunks');
   let seq = 3;
@@ -87,6 +129,16 @@ export async function run(): Promise<void> {
     },
   );
   console.log(report(chunks));
+  const CHUNK_SAMPLE = 1_000;
+  const chunkBytes = await allocatedBytes(async () => {
+    for (let i = 0; i < CHUNK_SAMPLE; i++) {
+      state = apply(state, [chunk(seq)], START + seq * 1000);
+      seq++;
+    }
+  });
+  console.log(
+    `  allocated: ${Math.round(chunkBytes / CHUNK_SAMPLE).toLocaleString('en')} bytes a chunk (${CHUNK_SAMPLE.toLocaleString('en')} more chunks)`,
+  );
 
   // 1,000 live calls of 40 lines each, then whole metrics passes over all of them.
   const calls: CallState[] = [];

@@ -13,6 +13,7 @@
 //   BENCH_REALTIME_DRAIN_S (15)  longest wait for acks and finals after the window
 //   BENCH_REALTIME_PROFILE_DIR  write a V8 CPU profile of the server over each window there
 //   BENCH_REALTIME_ALLOCATIONS=1  with PROFILE_DIR, also sample the server's allocations there
+//     (=survivors: only what outlived a young collection, i.e. what the collections copied)
 //   BENCH_REALTIME_SERVER_FLAGS  more Node flags for the server (e.g. --trace-gc)
 //   BENCH_REALTIME_LOCKSTEP=1  every call replays the script from its first event, in step
 //     (by default each call starts at its own point in the script's first minute)
@@ -54,8 +55,11 @@ const MEASURE_MS = Number(env('SECONDS', '20')) * 1000;
 const DRAIN_MS = Number(env('DRAIN_S', '15')) * 1000;
 const PROFILE_DIR = process.env.BENCH_REALTIME_PROFILE_DIR;
 const LOCKSTEP = env('LOCKSTEP', '0') === '1';
-/** With PROFILE_DIR: also sample what the server allocates (a .heapprofile beside each CPU profile). */
-const ALLOCATIONS = env('ALLOCATIONS', '0') === '1';
+/**
+ * With PROFILE_DIR: also sample what the server allocates (a .heapprofile beside each CPU
+ * profile); `survivors` leaves out what died young, so the profile shows what set the pauses.
+ */
+const ALLOCATIONS = env('ALLOCATIONS', '0');
 const LOAD_NICE = process.env.BENCH_REALTIME_LOAD_NICE;
 const REPEAT = Math.max(1, Number(env('REPEAT', '1')));
 const PIN = env('PIN', '0') === '1';
@@ -171,12 +175,13 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
         profiler.connect();
         await profiler.post('Profiler.enable');
         await profiler.post('Profiler.start');
-        if (ALLOCATIONS) {
+        if (ALLOCATIONS !== '0') {
+          const everything = ALLOCATIONS !== 'survivors';
           await profiler.post('HeapProfiler.enable');
           await profiler.post('HeapProfiler.startSampling', {
             samplingInterval: 16 * 1024,
-            includeObjectsCollectedByMajorGC: true,
-            includeObjectsCollectedByMinorGC: true,
+            includeObjectsCollectedByMajorGC: everything,
+            includeObjectsCollectedByMinorGC: everything,
           });
         }
       }
@@ -202,7 +207,7 @@ function windowMeter(extra: () => { updates: number; backlog: number; sessions: 
       const now = extra();
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
-        if (ALLOCATIONS && profilePath) {
+        if (ALLOCATIONS !== '0' && profilePath) {
           const heap = await profiler.post('HeapProfiler.stopSampling');
           await writeFile(
             profilePath.replace(/\.cpuprofile$/, '.heapprofile'),
