@@ -132,16 +132,17 @@ export function startCall(
     startTime: request.startTime,
     duration: Math.round(callSeconds(request.startTime, ctx.now)),
     currentPhase: firstPhase ?? 'Opening',
-    ...(campaign ? { campaignId: campaign._id } : {}),
     campaignName: campaign?.name ?? request.campaignName ?? 'Unassigned',
     isRecording: request.isRecording,
-    ...(request.isRecording ? { recordingStartTime: iso(ctx.now) } : {}),
     agentGain: 0,
     customerGain: 0,
-    ...(request.sipEndpoint ? { sipEndpoint: request.sipEndpoint } : {}),
     sessionId: request.sessionId,
     createdAt: ctx.now,
     updatedAt: ctx.now,
+    // The optional fields after the required ones, the order every copy keeps (copyCall).
+    ...(campaign ? { campaignId: campaign._id } : {}),
+    ...(request.isRecording ? { recordingStartTime: iso(ctx.now) } : {}),
+    ...(request.sipEndpoint ? { sipEndpoint: request.sipEndpoint } : {}),
   };
   const clock = formatCallClock(callSeconds(request.startTime, ctx.now));
   const callPhases: CallPhase[] = script.phases.map((phase, order) => ({
@@ -315,9 +316,14 @@ export class Draft {
 
   /** The snapshot as this batch has made it so far. */
   current(): CallSnapshot {
+    // Each field by name, not `...this.lists`: a literal with a spread in it is built a field
+    // at a time (see copyCall).
     return snapshotWith(this.transcripts, {
       liveCall: this.call,
-      ...this.lists,
+      callObjectives: this.lists.callObjectives,
+      nextActions: this.lists.nextActions,
+      coachingRecommendations: this.lists.coachingRecommendations,
+      callPhases: this.lists.callPhases,
       supervisorActions: this.base.snapshot.supervisorActions,
       livePerformanceMetrics: this.metrics,
       callSystemConfig: this.systemConfig,
@@ -339,9 +345,13 @@ export class Draft {
    * The call document, to change in place: copied once per batch (an audio event would
    * otherwise copy the whole document twice). A document this batch has already published
    * as a mutation is never changed; assigning `call` a new object also ends the ownership.
+   * `without` names an optional field the edit removes: the copy is made without it (a
+   * `delete` would turn the document into a slow dictionary-mode object).
    */
-  editCall(): LiveCall {
-    if (this.ownCall !== this.call) this.call = this.ownCall = { ...this.call };
+  editCall(without?: OptionalCallField): LiveCall {
+    const removing = without !== undefined && this.call[without] !== undefined;
+    if (this.ownCall !== this.call || removing)
+      this.call = this.ownCall = copyCall(this.call, without);
     return this.call;
   }
 
@@ -385,17 +395,67 @@ export class Draft {
   state(lastEventAt: number): CallState {
     for (const [segmentId, row] of this.newSegments ?? [])
       this.base.segmentIndex.set(segmentId, row);
+    // Every field by name rather than `...this.base`, for the reason given at copyCall.
     return {
-      ...this.base,
       snapshot: this.current(),
       transcripts: this.transcripts,
+      script: this.base.script,
+      seen: this.base.seen,
+      startHash: this.base.startHash,
       lastEventAt,
       costAccruedAt: this.costAccruedAt,
       signals: this.signals,
       nextActionIds: this.nextActionIds,
+      segmentIndex: this.base.segmentIndex,
       redaction: this.redaction,
     };
   }
+}
+
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+export type OptionalCallField = OptionalKeys<LiveCall>;
+
+/**
+ * A shallow copy of a call document, less the optional field `without`. Written out rather
+ * than spread: V8 builds `{ ...call }` of a document that was itself made by a spread one
+ * field at a time, growing its property store as it goes, and a call is copied on every
+ * event (docs/decisions/0039-explicit-copies-on-the-hot-path.md). The literal names every
+ * required field, so the compiler names one left out.
+ *
+ * The key order is kept as a spread keeps it: the required fields in this literal's order
+ * (startCall and restoreCall make every call document in it), then the optional ones in the
+ * order they were added. A subscriber's copy, patched field by field, then serialises to
+ * the same JSON text as the server's.
+ */
+export function copyCall(call: LiveCall, without?: OptionalCallField): LiveCall {
+  const copy: LiveCall = {
+    _id: call._id,
+    _creationTime: call._creationTime,
+    callId: call.callId,
+    agentName: call.agentName,
+    customerName: call.customerName,
+    customerPhone: call.customerPhone,
+    status: call.status,
+    startTime: call.startTime,
+    duration: call.duration,
+    currentPhase: call.currentPhase,
+    campaignName: call.campaignName,
+    isRecording: call.isRecording,
+    agentGain: call.agentGain,
+    customerGain: call.customerGain,
+    sessionId: call.sessionId,
+    createdAt: call.createdAt,
+    updatedAt: call.updatedAt,
+  };
+  const into = copy as Record<string, unknown>;
+  const from = call as Record<string, unknown>;
+  // The optional fields present, in the source's order; the required ones are already there.
+  for (const key in from) {
+    if (key === without || key in into) continue;
+    const value = from[key];
+    if (value !== undefined) into[key] = value;
+  }
+  return copy;
 }
 
 /** The call clock (m:ss) at `now`. */
@@ -451,7 +511,8 @@ export function restoreCall(
   const { liveTranscripts, ...fields } = snapshot;
   const transcripts = RowList.from(liveTranscripts);
   const state: CallState = {
-    snapshot: snapshotWith(transcripts, fields),
+    // In the key order every later copy keeps (copyCall), whatever order the store gave.
+    snapshot: snapshotWith(transcripts, { ...fields, liveCall: copyCall(fields.liveCall) }),
     transcripts,
     script: script ?? EMPTY_SCRIPT,
     seen,

@@ -32,7 +32,7 @@ import {
   tallyLines,
   type ScoredLine,
 } from './analytics/sentiment.ts';
-import { insertInOrder, onAudio, onFinalLine } from './analytics/signals.ts';
+import { insertInOrder, onAudio, onFinalLine, signalsWith } from './analytics/signals.ts';
 import {
   Draft,
   clockAt,
@@ -118,11 +118,7 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
     case 'transcript':
       return applyTranscript(draft, event, ctx);
     case 'audio': {
-      if (!event.currentSpeaker && call.currentSpeaker !== undefined) {
-        const { currentSpeaker: _previous, ...rest } = call;
-        draft.call = rest;
-      }
-      const edited = draft.editCall();
+      const edited = draft.editCall(event.currentSpeaker ? undefined : 'currentSpeaker');
       edited.agentGain = event.agentGain;
       edited.customerGain = event.customerGain;
       if (event.currentSpeaker) edited.currentSpeaker = event.currentSpeaker;
@@ -161,7 +157,7 @@ function applyOne(draft: Draft, event: IngestEvent, index: number, ctx: EngineCo
       const texts = redactEventTexts(draft, event.seq, [event.phase], ctx);
       if (!texts) return;
       // The pipeline names phases itself from now on: the cue detector stands down.
-      draft.signals = { ...draft.signals, explicitPhases: true };
+      draft.signals = signalsWith(draft.signals, { explicitPhases: true });
       draft.adviceStale = true;
       return enterPhase(draft, texts[0]!, ctx);
     }
@@ -369,7 +365,7 @@ function analyseFinal(
     // A corrected final: replace its line rather than count it twice.
     const others = RowList.from(draft.signals.lines.toArray().filter((l) => l.order !== doc.order));
     const lines = insertInOrder(others, line);
-    draft.signals = { ...draft.signals, lines, tally: tallyLines(lines) };
+    draft.signals = signalsWith(draft.signals, { lines, tally: tallyLines(lines) });
   }
   const summary = summarizeSentiment(draft.signals.lines, draft.signals.tally);
   draft.sentiment = {
@@ -477,12 +473,10 @@ export function tick(
   draft.metrics = [...draft.metrics, metrics];
   draft.mutations.push({ table: 'livePerformanceMetrics', doc: metrics });
   refreshAdvice(draft, ctx);
-  draft.call = {
-    ...draft.call,
-    duration: Math.max(draft.call.duration, Math.round(seconds)),
-    updatedAt: ctx.now,
-  };
-  draft.mutations.push({ table: 'liveCalls', doc: draft.call });
+  const call = draft.editCall();
+  call.duration = Math.max(call.duration, Math.round(seconds));
+  call.updatedAt = ctx.now;
+  draft.pushCall();
   return { state: draft.state(state.lastEventAt), mutations: draft.mutations };
 }
 
@@ -588,7 +582,9 @@ function setObjective(
       ? { ...rest, status, completedAt: clockAt(draft.call, ctx.now) }
       : { ...rest, status };
   if (status === 'completed' && objectives[index]!.status !== 'completed') {
-    draft.signals = { ...draft.signals, lastCompletion: { objective: doc.objective, at: ctx.now } };
+    draft.signals = signalsWith(draft.signals, {
+      lastCompletion: { objective: doc.objective, at: ctx.now },
+    });
   }
   objectives[index] = doc;
   draft.mutations.push({ table: 'callObjectives', doc });

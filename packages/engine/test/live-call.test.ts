@@ -3,6 +3,7 @@ import {
   EarshotError,
   type Campaign,
   type IngestEvent,
+  type LiveCall,
   type StartCallRequest,
 } from '@earshot/protocol';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,8 @@ import {
   type CallState,
   type EngineContext,
 } from '../src/index.ts';
+import { copyCall } from '../src/call-state.ts';
+import { copySignals } from '../src/analytics/signals.ts';
 
 const START = Date.parse('2026-11-23T10:00:00.000Z');
 
@@ -193,6 +196,88 @@ describe('ordering and idempotency', () => {
     ]) {
       expect(rows(shuffled)).toEqual(expected);
     }
+  });
+});
+
+describe('explicit copies of the call document and the signals', () => {
+  const everyField: LiveCall = {
+    ...started().snapshot.liveCall,
+    recordingStartTime: new Date(START).toISOString(),
+    currentSpeaker: 'agent',
+    sipEndpoint: 'sip:agent@pbx.example.com',
+    endedAt: new Date(START + 60_000).toISOString(),
+    endReason: 'customer-hangup',
+    securePauseSince: '0:30',
+  };
+
+  it('copies every field of a call, the optional ones only when present', () => {
+    const copy = copyCall(everyField);
+    expect(copy).not.toBe(everyField);
+    // toStrictEqual tells a missing field from one set to undefined.
+    expect(copy).toStrictEqual(everyField);
+    const { campaignId: _c, sipEndpoint: _s, ...lean } = everyField;
+    expect(copyCall(lean)).toStrictEqual(lean);
+    expect(Object.keys(copyCall(lean))).not.toContain('campaignId');
+  });
+
+  it('keeps the key order a spread keeps, so a patched copy serialises the same', () => {
+    // As the engine holds a call: required fields first, optional ones as they were added.
+    const call = started().snapshot.liveCall;
+    const speaking = { ...call, currentSpeaker: 'agent' as const };
+    for (const doc of [call, speaking, everyField]) {
+      expect(Object.keys(copyCall(doc))).toEqual(Object.keys({ ...doc }));
+      expect(JSON.stringify(copyCall(doc))).toBe(JSON.stringify(doc));
+    }
+    // A document read back from the store in another order gets the required fields in the
+    // engine's order once, and keeps the order it then has.
+    const reversed = Object.fromEntries(Object.entries(everyField).reverse()) as LiveCall;
+    const once = copyCall(reversed);
+    expect(Object.keys(once).slice(0, 17)).toEqual(Object.keys(call).slice(0, 17));
+    expect(Object.keys(copyCall(once))).toEqual(Object.keys(once));
+  });
+
+  it('leaves out only the field it is asked to', () => {
+    const { currentSpeaker: _speaker, ...rest } = everyField;
+    const copy = copyCall(everyField, 'currentSpeaker');
+    expect(copy).toStrictEqual(rest);
+    expect('currentSpeaker' in copy).toBe(false);
+  });
+
+  it('removes the speaker when an audio event has none, in one batch or across two', () => {
+    const connected = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+    ]).state;
+    const speaking = { type: 'audio', agentGain: 60, customerGain: 5 } as const;
+    const oneBatch = apply(connected, [
+      { ...speaking, seq: 3, currentSpeaker: 'agent' },
+      { ...speaking, seq: 4, currentSpeaker: null },
+    ]).state.snapshot.liveCall;
+    expect('currentSpeaker' in oneBatch).toBe(false);
+    expect(oneBatch.agentGain).toBe(60);
+    const first = apply(connected, [{ ...speaking, seq: 3, currentSpeaker: 'customer' }]).state;
+    expect(first.snapshot.liveCall.currentSpeaker).toBe('customer');
+    const second = apply(first, [{ ...speaking, seq: 4, customerGain: 9, currentSpeaker: null }]);
+    expect('currentSpeaker' in second.state.snapshot.liveCall).toBe(false);
+    expect(second.state.snapshot.liveCall.customerGain).toBe(9);
+    // The state it was applied to still has its speaker.
+    expect(first.snapshot.liveCall.currentSpeaker).toBe('customer');
+  });
+
+  it('copies every field of the signals, in order', () => {
+    let state = apply(started(), [
+      { type: 'status', seq: 1, status: 'ringing' },
+      { type: 'status', seq: 2, status: 'connected' },
+      { type: 'audio', seq: 3, agentGain: 60, customerGain: 5, currentSpeaker: 'agent' },
+    ]).state;
+    state = apply(state, [transcript(4, 'a', 'How much do you pay a month?', true)], 2).state;
+    const signals = state.signals;
+    expect(signals.lastAudioAt).toBeDefined();
+    expect(signals.questionsByAgent).toBe(1);
+    const copy = copySignals(signals);
+    expect(copy).not.toBe(signals);
+    expect(copy).toStrictEqual(signals);
+    expect(Object.keys(copy)).toEqual(Object.keys(signals));
   });
 });
 
